@@ -1,0 +1,3 @@
+from dispatch_tui.cli.main import run
+
+run()

@@ -1,0 +1,265 @@
+"""The tables. Names and columns are a public contract: docs/schema.md documents each one,
+and shops query the file with their own tools. Change them only with a schema migration.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from dispatch_tui.store.types import UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    CHAT = "chat"
+    TEXT = "text"
+    PORTAL = "portal"
+    MONITORING = "monitoring"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_CLIENT = "waiting_client"
+    WAITING_VENDOR = "waiting_vendor"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = tuple(s for s in Status if s not in (Status.RESOLVED, Status.CLOSED))
+
+
+class TicketType(StrEnum):
+    INCIDENT = "incident"
+    SERVICE_REQUEST = "service_request"
+
+
+class Level(StrEnum):
+    """Impact and urgency share one three-step scale."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Priority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    QUICK_HIT = "quick_hit"
+
+
+class NoteKind(StrEnum):
+    INTERNAL = "internal"
+    CLIENT = "client"
+    RESOLUTION = "resolution"
+
+
+def _created() -> datetime:
+    return utcnow()
+
+
+class Versioned(SQLModel):
+    """Every editable record carries a version that each ORM update bumps.
+
+    SQLAlchemy turns it into ``UPDATE ... WHERE id=? AND version=?``; a stale
+    write matches no row and fails instead of overwriting someone else's change.
+    """
+
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805 - SQLAlchemy passes the class
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the file itself, such as the schema version."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Setting(SQLModel, table=True):
+    """Shop-wide settings shared by every dispatcher on the file; value is JSON."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_by: str = ""
+
+
+class Client(Versioned, table=True):
+    __tablename__ = "client"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    # Comma-separated e-mail domains, used to file incoming mail under the client.
+    domains: str = ""
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Contact(Versioned, table=True):
+    __tablename__ = "contact"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    name: str
+    email: str = Field(default="", index=True)
+    phone: str = ""
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Technician(Versioned, table=True):
+    __tablename__ = "technician"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    tier: int = 1
+    # Comma-separated skill names, lower case.
+    skills: str = ""
+    email: str = ""
+    active: bool = True
+    # Working hours in the shop's time zone: weekdays as "mon,tue,..." and HH:MM bounds.
+    work_days: str = "mon,tue,wed,thu,fri"
+    work_start: str = "08:00"
+    work_end: str = "17:00"
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Ticket(Versioned, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        # The triage queue (status='new' oldest first) and the dispatch board.
+        Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_tech_status", "assigned_tech_id", "status", "queue_position"),
+        Index("ix_ticket_client_created", "client_id", "created_at"),
+        UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    channel: str = Channel.PHONE.value
+    summary: str
+    description: str = ""
+    status: str = Status.NEW.value
+    ticket_type: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    priority: str | None = None
+    estimate_hours: float | None = None
+    required_skill: str | None = None
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_tech_id: int | None = Field(default=None, foreign_key="technician.id")
+    # Position in the technician's ordered "ready to engage" queue (lower first).
+    queue_position: int | None = None
+    escalated: bool = False
+    escalated_to: str | None = None
+    # Where the request came from outside (e-mail Message-ID or a content hash), for de-duplication.
+    source_ref: str | None = None
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    triaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    engaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_by: str = ""
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "note"
+    __table_args__ = (Index("ix_note_ticket_created", "ticket_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str = NoteKind.INTERNAL.value
+    body: str
+    author: str = ""
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class ServiceCall(Versioned, table=True):
+    __tablename__ = "service_call"
+    __table_args__ = (
+        Index("ix_service_call_tech_start", "tech_id", "starts_at"),
+        Index("ix_service_call_ticket", "ticket_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    tech_id: int = Field(foreign_key="technician.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    firm: bool = True
+    # Set when the dispatcher booked over a conflict on purpose, with their reason.
+    override_reason: str | None = None
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class TimeEntry(Versioned, table=True):
+    __tablename__ = "time_entry"
+    __table_args__ = (
+        Index("ix_time_entry_tech_start", "tech_id", "started_at"),
+        Index("ix_time_entry_ticket", "ticket_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    tech_id: int = Field(foreign_key="technician.id")
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    hours: float
+    billable: bool = True
+    note: str = ""
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_by: str | None = None
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Holiday(SQLModel, table=True):
+    """A day the shop is closed: a single date, or a yearly rule (an RFC 5545 RRULE)."""
+
+    __tablename__ = "holiday"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    day: date | None = None
+    rrule: str | None = None
+
+
+class OutOfOffice(SQLModel, table=True):
+    __tablename__ = "out_of_office"
+    __table_args__ = (Index("ix_ooo_tech_start", "tech_id", "starts_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tech_id: int = Field(foreign_key="technician.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = ""
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which record, and when; before/after are JSON where they apply.
+
+    The id only grows, so it doubles as the change log other dispatchers' apps follow.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None = None
+    detail: str = ""
+    before: str | None = None
+    after: str | None = None

@@ -1,0 +1,192 @@
+"""Read queries for the screens and the CLI. Each returns plain values, is bounded,
+and runs on an index (see the table definitions); none loads every ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from dispatch_tui.store.models import (
+    OPEN_STATUSES,
+    Client,
+    Contact,
+    Note,
+    Status,
+    Technician,
+    Ticket,
+)
+
+#: The most rows any list query returns unless asked for fewer; screens page beyond it.
+DEFAULT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One ticket as a list shows it."""
+
+    id: int
+    summary: str
+    client: str
+    status: str
+    priority: str | None
+    ticket_type: str | None
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    assigned_tech: str | None
+    estimate_hours: float | None
+    escalated: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    kind: str
+    body: str
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    client: str
+    contact: str | None
+    contact_email: str | None
+    assigned_tech: str | None
+    notes: list[NoteRow]
+
+
+@dataclass(frozen=True)
+class DeskCounts:
+    untriaged: int
+    unassigned: int
+    overdue: int
+    oldest_untriaged_at: datetime | None
+
+
+def _ticket_rows_query():
+    return (
+        select(
+            Ticket.id,
+            Ticket.summary,
+            Client.name,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.ticket_type,
+            Ticket.channel,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Technician.name,
+            Ticket.estimate_hours,
+            Ticket.escalated,
+            Ticket.version,
+        )
+        .join(Client, Client.id == Ticket.client_id)
+        .join(Technician, Technician.id == Ticket.assigned_tech_id, isouter=True)
+    )
+
+
+def list_tickets(
+    session: Session,
+    *,
+    statuses: tuple[str, ...] | None = None,
+    oldest_first: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[TicketRow]:
+    query = _ticket_rows_query()
+    if statuses:
+        query = query.where(col(Ticket.status).in_(statuses))
+    order = col(Ticket.created_at) if oldest_first else col(Ticket.created_at).desc()
+    query = query.order_by(order, col(Ticket.id)).limit(limit).offset(offset)
+    return [TicketRow(*row) for row in session.exec(query).all()]
+
+
+def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    client = session.get(Client, ticket.client_id)
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    tech = session.get(Technician, ticket.assigned_tech_id) if ticket.assigned_tech_id else None
+    notes = session.exec(
+        select(Note).where(Note.ticket_id == ticket_id).order_by(col(Note.created_at), col(Note.id))
+    ).all()
+    return TicketDetail(
+        ticket=ticket,
+        client=client.name if client else "?",
+        contact=contact.name if contact else None,
+        contact_email=contact.email if contact else None,
+        assigned_tech=tech.name if tech else None,
+        notes=[NoteRow(n.id or 0, n.kind, n.body, n.author, n.created_at) for n in notes],
+    )
+
+
+def count_untriaged(session: Session) -> int:
+    return session.exec(
+        select(func.count()).select_from(Ticket).where(Ticket.status == Status.NEW.value)
+    ).one()
+
+
+def desk_counts(session: Session, now: datetime) -> DeskCounts:
+    untriaged, oldest = session.exec(
+        select(func.count(), func.min(Ticket.created_at)).where(Ticket.status == Status.NEW.value)
+    ).one()
+    unassigned = session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.status == Status.TRIAGED.value, col(Ticket.assigned_tech_id).is_(None))
+    ).one()
+    overdue = session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
+            col(Ticket.due_at).is_not(None),
+            col(Ticket.due_at) < now,
+        )
+    ).one()
+    return DeskCounts(untriaged, unassigned, overdue, oldest)
+
+
+def find_client(session: Session, name: str) -> Client | None:
+    return session.exec(select(Client).where(func.lower(Client.name) == name.lower())).first()
+
+
+def find_contact(session: Session, client_id: int, name: str) -> Contact | None:
+    return session.exec(
+        select(Contact).where(
+            Contact.client_id == client_id,
+            (func.lower(Contact.name) == name.lower()) | (func.lower(Contact.email) == name.lower()),
+        )
+    ).first()
+
+
+def find_technician(session: Session, name_or_id: str) -> Technician | None:
+    if name_or_id.isdigit():
+        tech = session.get(Technician, int(name_or_id))
+        if tech is not None:
+            return tech
+    return session.exec(
+        select(Technician).where(func.lower(Technician.name) == name_or_id.lower())
+    ).first()
+
+
+def list_technicians(session: Session, *, include_inactive: bool = False) -> list[Technician]:
+    query = select(Technician).order_by(col(Technician.name))
+    if not include_inactive:
+        query = query.where(col(Technician.active).is_(True))
+    return list(session.exec(query).all())
+
+
+def list_clients(session: Session, *, prefix: str = "", limit: int = 50) -> list[Client]:
+    query = select(Client).order_by(col(Client.name)).limit(limit)
+    if prefix:
+        query = query.where(func.lower(Client.name).startswith(prefix.lower()))
+    return list(session.exec(query).all())

@@ -1,0 +1,78 @@
+"""Schema versions: create a new file, migrate an older one forward, refuse a newer one.
+
+The version lives in the ``meta`` table (not ``PRAGMA user_version``) so the same
+mechanism works on PostgreSQL. A migration is a function from version N-1 to N;
+all pending ones run inside one write transaction, so a file is never half-migrated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from dispatch_tui.store import models  # noqa: F401 - registers the tables on the metadata
+from dispatch_tui.store.errors import DatabaseUnusable
+
+if TYPE_CHECKING:
+    from dispatch_tui.store.engine import Database
+
+#: The schema this code reads and writes. Bump it with a migration below.
+SCHEMA_VERSION = 1
+
+#: MIGRATIONS[n] upgrades a file from version n-1 to n.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def read_version(conn: Connection) -> int | None:
+    """The file's schema version, or None when it has no dispatch-tui tables at all."""
+    tables = set(inspect(conn).get_table_names())
+    if "meta" not in tables:
+        return None if not tables else -1
+    row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+    return int(row[0]) if row else -1
+
+
+def ensure_current(db: Database, *, create: bool) -> None:
+    with db.read() as session:
+        version = read_version(session.connection())
+    if version == SCHEMA_VERSION:
+        return
+    if version == -1:
+        raise DatabaseUnusable(
+            f"{db.path} is an SQLite file of another program, not a dispatch-tui database; "
+            "pass the right --db path"
+        )
+    if version is None:
+        if not create:
+            raise DatabaseUnusable(
+                f"{db.path} is empty; run 'dispatch-tui init --db {db.path}' to set it up"
+            )
+        with db.write() as session:
+            conn = session.connection()
+            SQLModel.metadata.create_all(conn)
+            _set_version(conn, SCHEMA_VERSION)
+        return
+    if version > SCHEMA_VERSION:
+        raise DatabaseUnusable(
+            f"{db.path} uses schema version {version}, newer than this dispatch-tui "
+            f"understands ({SCHEMA_VERSION}); upgrade dispatch-tui. The file was not changed"
+        )
+    with db.write() as session:
+        conn = session.connection()
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[step](conn)
+        _set_version(conn, SCHEMA_VERSION)
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        ),
+        {"v": str(version)},
+    )
