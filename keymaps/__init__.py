@@ -1,0 +1,1 @@
+"""Shipped keymaps (``default.toml``, ``vim.toml``), read with importlib.resources."""

@@ -1,0 +1,121 @@
+"""What every top-level screen shares: header, footer, and loading its data off the UI thread."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
+from dispatch_tui.store import StoreError
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from dispatch_tui.errors import DispatchError
+from dispatch_tui.services.desk import Desk
+
+if TYPE_CHECKING:
+    from dispatch_tui.app import DispatchApp
+
+LOAD_GROUP = "screen-load"
+
+
+class DeskScreen(Screen[None]):
+    """A section of the desk (one per App mode).
+
+    Subclasses set ``TITLE`` and ``CSS_PATH``, yield their body from ``compose_body``,
+    read their data in ``fetch`` (called on a worker thread: do database work there,
+    never touch widgets) and display it in ``show`` (called on the UI thread).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "reload", "Refresh", id="desk.refresh"),
+    ]
+
+    class Loaded(Message):
+        """``fetch`` finished; carries its result to the UI thread."""
+
+        def __init__(self, data: Any) -> None:
+            super().__init__()
+            self.data = data
+
+    class Failed(Message):
+        """``fetch`` raised; carries the one-line reason."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    @property
+    def desk(self) -> Desk:
+        desk = cast("DispatchApp", self.app).desk
+        # The App only switches to a DeskScreen after the database opened.
+        assert desk is not None
+        return desk
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def loading_widgets(self) -> list[Widget]:
+        """Widgets that show a loading indicator while ``fetch`` runs."""
+        return []
+
+    def fetch(self, desk: Desk) -> Any:
+        return None
+
+    def show(self, data: Any) -> None:
+        pass
+
+    # -- loading ------------------------------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        # Another dispatcher may have changed things while this screen was hidden.
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        for widget in self.loading_widgets():
+            widget.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group=LOAD_GROUP, exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            data = self.fetch(self.desk)
+        except (StoreError, DispatchError) as exc:
+            # Expected (a locked or vanished file): the message is the advice.
+            self.post_message(self.Failed(error_line(exc)))
+            return
+        self.post_message(self.Loaded(data))
+
+    def on_desk_screen_loaded(self, message: Loaded) -> None:
+        message.stop()
+        self._done_loading()
+        self.show(message.data)
+
+    def on_desk_screen_failed(self, message: Failed) -> None:
+        message.stop()
+        self._done_loading()
+        self.notify(
+            message.error, title=f"Cannot load {self.title}", severity="error", markup=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A bug in fetch: still a one-line notification, and the screen stays usable.
+        if event.worker.group == LOAD_GROUP and event.state == WorkerState.ERROR:
+            self.post_message(self.Failed(error_line(event.worker.error)))
+
+    def _done_loading(self) -> None:
+        for widget in self.loading_widgets():
+            widget.loading = False

@@ -1,0 +1,52 @@
+"""What shows before the desk opens: a loading screen, or why the database cannot be used."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from dispatch_tui.textsafe import plain
+
+
+class StartupScreen(Screen[None]):
+    """Shown while a worker opens (and possibly migrates) the database file."""
+
+    TITLE = "Opening"
+    CSS_PATH = "startup.tcss"
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self._source = source
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="startup"):
+            yield Static(Text(f"Opening {plain(self._source)}"), classes="message")
+            yield LoadingIndicator()
+        yield Footer()
+
+
+class DatabaseErrorScreen(Screen[None]):
+    """The database cannot be used: say why and how to fix it, never a traceback."""
+
+    TITLE = "Cannot open the database"
+    CSS_PATH = "startup.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape", "app.quit", "Quit", id="error.quit"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="db-error"):
+            yield Static(Text("Cannot open the database", style="bold"), classes="title")
+            yield Static(Text(plain(self.message)), classes="message")
+            yield Static(Text("Press q to quit."), classes="hint")
+        yield Footer()

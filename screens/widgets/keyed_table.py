@@ -1,0 +1,79 @@
+"""A DataTable whose rows are keyed by record id and refreshed by diff, not rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+#: One row: its key (a ticket or technician id) and its cells, in column order.
+RowData = tuple[Hashable, Sequence[Text]]
+
+
+class KeyedTable(DataTable[Text]):
+    """Row-cursor table for lists of records.
+
+    DataTable's own movement bindings have no ids, so they could not be remapped;
+    they are redeclared here with ids (vim.toml maps j/k onto them).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("down", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("home,ctrl+home", "scroll_top", "First row", show=False, id="table.first"),
+        Binding("end,ctrl+end", "scroll_bottom", "Last row", show=False, id="table.last"),
+        Binding("enter", "select_cursor", "Open", show=False, id="table.select"),
+    ]
+
+    def __init__(self, columns: Sequence[tuple[str, int | None]], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._column_spec = list(columns)
+
+    def on_mount(self) -> None:
+        for label, width in self._column_spec:
+            self.add_column(label, width=width, key=label)
+
+    @property
+    def current_key(self) -> str | None:
+        """The key (record id as text: DataTable keys are strings) under the cursor."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def show_rows(self, rows: Sequence[RowData]) -> None:
+        """Make the table hold exactly ``rows``, keeping the cursor on the same record.
+
+        When the order of the records that stay is unchanged and new ones only come
+        at the end (the usual refresh), rows are updated in place; otherwise the
+        table is rebuilt. Either way the cursor follows its record, not its index.
+        """
+        keep = self.current_key
+        keyed = [(str(key), cells) for key, cells in rows]
+        wanted = {key for key, _ in keyed}
+        present = [row_key.value for row_key in self.rows]
+        staying = [key for key in present if key in wanted]
+        in_place = [key for key, _ in keyed[: len(staying)]] == staying
+        column_keys = [label for label, _ in self._column_spec]
+        with self.app.batch_update():
+            if in_place:
+                for key in present:
+                    if key not in wanted:
+                        self.remove_row(key)
+                for key, cells in keyed[: len(staying)]:
+                    for column, value in zip(column_keys, cells, strict=True):
+                        if self.get_cell(key, column) != value:
+                            self.update_cell(key, column, value)
+                for key, cells in keyed[len(staying) :]:
+                    self.add_row(*cells, key=key)
+            else:
+                self.clear()
+                for key, cells in keyed:
+                    self.add_row(*cells, key=key)
+            if keep is not None and keep in wanted:
+                self.move_cursor(row=self.get_row_index(keep))
