@@ -169,6 +169,9 @@ class Ticket(Versioned, table=True):
     escalated_to: str | None = None
     # Where the request came from outside (e-mail Message-ID or a content hash), for de-duplication.
     source_ref: str | None = None
+    # The earlier ticket this one may repeat (same contact, similar subject within a day):
+    # the importer flags it for triage to decide rather than dropping a real request.
+    possible_duplicate_of: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     triaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -181,13 +184,19 @@ class Ticket(Versioned, table=True):
 
 class Note(SQLModel, table=True):
     __tablename__ = "note"
-    __table_args__ = (Index("ix_note_ticket_created", "ticket_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_note_ticket_created", "ticket_id", "created_at"),
+        UniqueConstraint("source_ref", name="uq_note_source_ref"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     kind: str = NoteKind.INTERNAL.value
     body: str
     author: str = ""
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # Message-ID (or content hash) of an e-mail reply threaded in as this note, so
+    # re-importing the same mailbox never adds the reply twice.
+    source_ref: str | None = None
 
 
 class ServiceCall(Versioned, table=True):
