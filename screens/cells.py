@@ -12,7 +12,12 @@ from dispatch_tui.textsafe import one_line
 def cell(value: object, style: str = "") -> Text:
     """A cell that shows ``value`` exactly: never parsed as markup, control characters
     neutralised, folded onto one line."""
-    return Text(one_line("" if value is None else str(value)), style=style, no_wrap=True)
+    return Text(
+        one_line("" if value is None else str(value)),
+        style=style,
+        no_wrap=True,
+        overflow="ellipsis",
+    )
 
 
 def local_time(moment: datetime | None) -> Text:

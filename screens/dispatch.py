@@ -23,7 +23,7 @@ QUEUE_COLUMNS = [
     ("Client", 18),
     ("Summary", None),
 ]
-ROSTER_COLUMNS = [("Technician", 18), ("Tier", 4), ("Skills", None)]
+ROSTER_COLUMNS = [("Technician", 14), ("Tier", 4), ("Skills", None)]
 
 
 class DispatchScreen(DeskScreen):

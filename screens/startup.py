@@ -37,7 +37,7 @@ class DatabaseErrorScreen(Screen[None]):
     TITLE = "Cannot open the database"
     CSS_PATH = "startup.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q,escape", "app.quit", "Quit", id="error.quit"),
+        Binding("q,escape", "app.quit", "Quit", show=False, id="error.quit"),
     ]
 
     def __init__(self, message: str) -> None:

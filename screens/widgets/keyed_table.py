@@ -33,10 +33,33 @@ class KeyedTable(DataTable[Text]):
     def __init__(self, columns: Sequence[tuple[str, int | None]], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._column_spec = list(columns)
+        self._last_rows: list[tuple[str, Sequence[Text]]] = []
+        self._shown_width = 0
 
     def on_mount(self) -> None:
         for label, width in self._column_spec:
             self.add_column(label, width=width, key=label)
+
+    def on_resize(self) -> None:
+        # The flexible column is cut to the width there is, so it changes with the window.
+        if self._last_rows and self.scrollable_content_region.width != self._shown_width:
+            self.show_rows(self._last_rows)
+
+    def _fit(self, cells: Sequence[Text]) -> Sequence[Text]:
+        """Cut the one column declared without a width to what the table has left, so
+        long summaries end in an ellipsis instead of pushing the table sideways."""
+        flex = [i for i, (_, width) in enumerate(self._column_spec) if width is None]
+        available = self.scrollable_content_region.width
+        if len(flex) != 1 or available <= 0:
+            return cells
+        fixed = sum(width or 0 for _, width in self._column_spec)
+        room = max(12, available - fixed - 2 * self.cell_padding * len(self._column_spec))
+        index = flex[0]
+        if cells[index].cell_len <= room:
+            return cells
+        cut = cells[index].copy()
+        cut.truncate(room, overflow="ellipsis")
+        return [*cells[:index], cut, *cells[index + 1 :]]
 
     @property
     def current_key(self) -> str | None:
@@ -54,7 +77,9 @@ class KeyedTable(DataTable[Text]):
         table is rebuilt. Either way the cursor follows its record, not its index.
         """
         keep = self.current_key
-        keyed = [(str(key), cells) for key, cells in rows]
+        self._last_rows = [(str(key), cells) for key, cells in rows]
+        self._shown_width = self.scrollable_content_region.width
+        keyed = [(key, self._fit(cells)) for key, cells in self._last_rows]
         wanted = {key for key, _ in keyed}
         present = [row_key.value for row_key in self.rows]
         staying = [key for key in present if key in wanted]
