@@ -1,0 +1,125 @@
+"""When a technician can work: their weekly hours and their out-of-office periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from dispatch_tui.errors import InvalidInput, NotFound
+from dispatch_tui.rules.schedule import Absence
+from dispatch_tui.rules.workhours import WorkingHours
+from dispatch_tui.services import audit
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import queries
+from dispatch_tui.store.models import OutOfOffice, Technician
+
+#: The longest out-of-office period accepted, so range queries can bound their scan.
+MAX_ABSENCE = timedelta(days=366)
+#: Out-of-office rows one query returns at most.
+ABSENCE_LIMIT = 200
+
+
+def find_tech(session: Session, tech: str | int) -> Technician:
+    found = queries.find_technician(session, str(tech))
+    if found is None:
+        raise NotFound(f"no technician {tech!r}")
+    return found
+
+
+def working_hours(tech: Technician) -> WorkingHours:
+    try:
+        return WorkingHours.parse(tech.work_days, tech.work_start, tech.work_end)
+    except ValueError as exc:
+        raise InvalidInput(f"technician {tech.name} has unusable working hours: {exc}") from None
+
+
+def absences(session: Session, tech_id: int, start: datetime, end: datetime) -> list[Absence]:
+    """Out-of-office periods of one technician that overlap [start, end)."""
+    rows = session.exec(
+        select(OutOfOffice)
+        .where(
+            OutOfOffice.tech_id == tech_id,
+            col(OutOfOffice.starts_at) < end,
+            col(OutOfOffice.starts_at) >= start - MAX_ABSENCE,
+            col(OutOfOffice.ends_at) > start,
+        )
+        .order_by(col(OutOfOffice.starts_at))
+        .limit(ABSENCE_LIMIT)
+    ).all()
+    return [Absence(r.id or 0, r.starts_at, r.ends_at, r.reason) for r in rows]
+
+
+def set_working_hours(
+    desk: Desk, tech: str | int, *, days: str, start: str, end: str
+) -> Technician:
+    """Set a technician's weekly hours (wall-clock, in the shop's time zone)."""
+    try:
+        hours = WorkingHours.parse(days, start, end)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    with desk.db.write() as session:
+        row = find_tech(session, tech)
+        fields = ("work_days", "work_start", "work_end")
+        before = audit.snapshot(row, fields)
+        row.work_days, row.work_start, row.work_end = hours.storage()
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            desk.actor,
+            "technician.hours",
+            "technician",
+            row.id,
+            hours.describe(),
+            before=before,
+            after=audit.snapshot(row, fields),
+        )
+    return row
+
+
+def add_out_of_office(
+    desk: Desk, tech: str | int, start: datetime, end: datetime, *, reason: str = ""
+) -> OutOfOffice:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("out-of-office times need a time zone")
+    if end <= start:
+        raise InvalidInput("out-of-office must end after it starts")
+    if end - start > MAX_ABSENCE:
+        raise InvalidInput("out-of-office longer than a year; mark the technician inactive instead")
+    with desk.db.write() as session:
+        row = find_tech(session, tech)
+        away = OutOfOffice(
+            tech_id=row.id or 0,
+            starts_at=start.astimezone(UTC),
+            ends_at=end.astimezone(UTC),
+            reason=reason.strip(),
+        )
+        session.add(away)
+        session.flush()
+        audit.record(
+            session,
+            desk.actor,
+            "out_of_office.create",
+            "out_of_office",
+            away.id,
+            f"{row.name}: {reason.strip()}".rstrip(": "),
+            after=audit.snapshot(away, ("tech_id", "starts_at", "ends_at", "reason")),
+        )
+    return away
+
+
+def list_out_of_office(
+    desk: Desk, start: datetime, end: datetime, *, tech: str | int | None = None
+) -> list[OutOfOffice]:
+    """Out-of-office periods overlapping [start, end), for the schedule's shading."""
+    with desk.db.read() as session:
+        query = select(OutOfOffice).where(
+            col(OutOfOffice.starts_at) < end,
+            col(OutOfOffice.starts_at) >= start - MAX_ABSENCE,
+            col(OutOfOffice.ends_at) > start,
+        )
+        if tech is not None:
+            query = query.where(OutOfOffice.tech_id == find_tech(session, tech).id)
+        query = query.order_by(col(OutOfOffice.starts_at)).limit(ABSENCE_LIMIT)
+        return list(session.exec(query).all())

@@ -1,0 +1,61 @@
+"""The shop's holidays: single dates and yearly rules, shared by the SLA clock and the schedule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from dispatch_tui.errors import InvalidInput
+from dispatch_tui.rules.holidays import HolidayRule, validate_rrule
+from dispatch_tui.services import audit
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.models import Holiday
+
+#: A shop has a dozen holidays a year; this bound only guards against a runaway import.
+MAX_HOLIDAYS = 1000
+
+
+def load_holiday_rules(session: Session) -> list[HolidayRule]:
+    """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
+    rows = session.exec(select(Holiday).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)).all()
+    return [HolidayRule(row.name, day=row.day, rrule=row.rrule) for row in rows]
+
+
+def add_holiday(
+    desk: Desk, name: str, *, day: date | None = None, rrule: str | None = None
+) -> Holiday:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a holiday needs a name")
+    if (day is None) == (rrule is None):
+        raise InvalidInput("give a holiday exactly one of a date or a recurrence rule")
+    if rrule is not None:
+        rrule = rrule.strip()
+        try:
+            validate_rrule(rrule)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    with desk.db.write() as session:
+        holiday = Holiday(name=name, day=day, rrule=rrule)
+        session.add(holiday)
+        session.flush()
+        audit.record(
+            session,
+            desk.actor,
+            "holiday.create",
+            "holiday",
+            holiday.id,
+            name,
+            after=audit.snapshot(holiday, ("name", "day", "rrule")),
+        )
+    return holiday
+
+
+def list_holidays(desk: Desk) -> list[Holiday]:
+    with desk.db.read() as session:
+        return list(
+            session.exec(
+                select(Holiday).order_by(col(Holiday.day), col(Holiday.name)).limit(MAX_HOLIDAYS)
+            ).all()
+        )

@@ -1,0 +1,337 @@
+"""Time entries (logged, then approved by the dispatcher) and the weekly utilisation report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
+from dispatch_tui.rules.holidays import holiday_dates
+from dispatch_tui.rules.utilization import (
+    FLAG_TEXT,
+    Flag,
+    IsoWeek,
+    Thresholds,
+    available_hours,
+    classify,
+)
+from dispatch_tui.services import audit
+from dispatch_tui.services.availability import absences, find_tech, working_hours
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.holidays import load_holiday_rules
+from dispatch_tui.services.settings import (
+    DEFAULT_TIMEZONE,
+    TIMEZONE,
+    parse_timezone,
+    read_setting,
+    write_setting,
+)
+from dispatch_tui.store.models import Client, Technician, Ticket, TimeEntry
+from dispatch_tui.store.queries import DEFAULT_LIMIT
+from dispatch_tui.store.types import utcnow
+
+#: Setting keys (JSON numbers, fractions of 1) for the utilisation thresholds.
+UTILIZATION_TARGET = "utilization_target"
+UTILIZATION_HIGH = "utilization_high"
+UTILIZATION_LOW = "utilization_low"
+
+#: One entry covers at most a day; longer is a typo (7.5 typed as 75).
+MAX_ENTRY_HOURS = 24.0
+#: How many entries one approval may name.
+MAX_APPROVE = 500
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: int
+    ticket_id: int
+    tech: str
+    client: str
+    summary: str
+    started_at: datetime
+    hours: float
+    billable: bool
+    note: str
+    approved_at: datetime | None
+    approved_by: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class TechUtilization:
+    tech_id: int
+    tech: str
+    billable_hours: float
+    total_hours: float
+    #: Billable hours not yet approved: a high ratio built on unapproved time deserves a look.
+    unapproved_billable_hours: float
+    available_hours: float
+    utilization: float | None
+    flag: Flag
+
+    @property
+    def flag_text(self) -> str:
+        return FLAG_TEXT[self.flag]
+
+
+@dataclass(frozen=True)
+class UtilizationReport:
+    week: str
+    thresholds: Thresholds
+    rows: list[TechUtilization]
+
+
+# -- time entries -----------------------------------------------------------------------
+
+
+def add_time_entry(
+    desk: Desk,
+    ticket_id: int,
+    tech: str | int,
+    hours: float,
+    *,
+    billable: bool = True,
+    note: str = "",
+    started_at: datetime | None = None,
+) -> TimeEntry:
+    """Log time on a ticket; it waits for the dispatcher's approval."""
+    if not 0 < hours <= MAX_ENTRY_HOURS:
+        raise InvalidInput(
+            f"hours must be more than 0 and at most {MAX_ENTRY_HOURS:g}, not {hours:g}"
+        )
+    now = utcnow()
+    # Without a start, the work is taken to have just finished.
+    started = started_at or now - timedelta(hours=hours)
+    if started.tzinfo is None:
+        raise InvalidInput("the start time needs a time zone")
+    if started > now:
+        raise InvalidInput("time cannot be logged for work that has not started yet")
+    with desk.db.write() as session:
+        if session.get(Ticket, ticket_id) is None:
+            raise NotFound(f"no ticket #{ticket_id}")
+        tech_row = find_tech(session, tech)
+        entry = TimeEntry(
+            ticket_id=ticket_id,
+            tech_id=tech_row.id or 0,
+            started_at=started.astimezone(UTC),
+            hours=hours,
+            billable=billable,
+            note=note.strip(),
+        )
+        session.add(entry)
+        session.flush()
+        kind = "billable" if billable else "non-billable"
+        audit.record(
+            session,
+            desk.actor,
+            "time_entry.create",
+            "time_entry",
+            entry.id,
+            f"{hours:g} h {kind} by {tech_row.name} on ticket #{ticket_id}",
+            after=audit.snapshot(
+                entry, ("ticket_id", "tech_id", "started_at", "hours", "billable")
+            ),
+        )
+    return entry
+
+
+def approve_time_entries(desk: Desk, ids: Iterable[int]) -> list[int]:
+    """Approve entries; returns the ids newly approved (already-approved ones are skipped)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        raise InvalidInput("name at least one time entry to approve")
+    if len(wanted) > MAX_APPROVE:
+        raise InvalidInput(f"approve at most {MAX_APPROVE} entries at once")
+    approved: list[int] = []
+    with desk.db.write() as session:
+        rows = {
+            e.id: e
+            for e in session.exec(select(TimeEntry).where(col(TimeEntry.id).in_(wanted))).all()
+        }
+        missing = [i for i in wanted if i not in rows]
+        if missing:
+            raise NotFound(f"no time entry {', '.join(f'#{i}' for i in missing)}; nothing approved")
+        now = utcnow()
+        for entry_id in wanted:
+            entry = rows[entry_id]
+            if entry.approved_at is not None:
+                continue
+            entry.approved_at, entry.approved_by = now, desk.actor
+            session.add(entry)
+            approved.append(entry_id)
+            audit.record(
+                session,
+                desk.actor,
+                "time_entry.approve",
+                "time_entry",
+                entry_id,
+                f"{entry.hours:g} h on ticket #{entry.ticket_id}",
+                before={"approved_at": None},
+                after=audit.snapshot(entry, ("approved_at", "approved_by")),
+            )
+        try:
+            session.flush()
+        except StaleDataError:
+            raise EditConflict(
+                "a time entry changed while approving; nothing approved, try again"
+            ) from None
+    return approved
+
+
+def pending_time_entries(
+    desk: Desk, *, tech: str | int | None = None, limit: int = DEFAULT_LIMIT
+) -> list[EntryRow]:
+    """Entries waiting for approval, oldest first."""
+    query = (
+        select(TimeEntry, Technician.name, Client.name, Ticket.summary)
+        .join(Technician, Technician.id == TimeEntry.tech_id)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .join(Client, Client.id == Ticket.client_id)
+        .where(col(TimeEntry.approved_at).is_(None))
+        .order_by(col(TimeEntry.started_at), col(TimeEntry.id))
+        .limit(limit)
+    )
+    with desk.db.read() as session:
+        if tech is not None:
+            query = query.where(TimeEntry.tech_id == find_tech(session, tech).id)
+        return [
+            EntryRow(
+                e.id or 0,
+                e.ticket_id,
+                tech_name,
+                client,
+                summary,
+                e.started_at,
+                e.hours,
+                e.billable,
+                e.note,
+                e.approved_at,
+                e.approved_by,
+                e.version,
+            )
+            for e, tech_name, client, summary in session.exec(query).all()
+        ]
+
+
+# -- utilisation ------------------------------------------------------------------------
+
+
+def _thresholds(session: Session) -> Thresholds:
+    default = Thresholds()
+    try:
+        return Thresholds(
+            target=float(read_setting(session, UTILIZATION_TARGET, default.target)),
+            high=float(read_setting(session, UTILIZATION_HIGH, default.high)),
+            low=float(read_setting(session, UTILIZATION_LOW, default.low)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"the utilisation settings are unusable: {exc}") from None
+
+
+def utilization_thresholds(desk: Desk) -> Thresholds:
+    with desk.db.read() as session:
+        return _thresholds(session)
+
+
+def set_utilization_thresholds(
+    desk: Desk, *, target: float | None = None, high: float | None = None, low: float | None = None
+) -> Thresholds:
+    """Change the shop's target and flag levels (fractions: 0.75 is 75%)."""
+    with desk.db.write() as session:
+        current = _thresholds(session)
+        try:
+            wanted = Thresholds(
+                target=current.target if target is None else target,
+                high=current.high if high is None else high,
+                low=current.low if low is None else low,
+            )
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        for key, old, new in (
+            (UTILIZATION_TARGET, current.target, wanted.target),
+            (UTILIZATION_HIGH, current.high, wanted.high),
+            (UTILIZATION_LOW, current.low, wanted.low),
+        ):
+            if old != new:
+                write_setting(session, desk.actor, key, new)
+    return wanted
+
+
+def utilization_report(desk: Desk, week: IsoWeek | str | None = None) -> UtilizationReport:
+    """Billable utilisation of every active technician for one ISO week (default: this week).
+
+    Hours count in the week their entry started in, shop-local. Pending entries count
+    too (the dispatcher approves later), and are shown apart.
+    """
+    with desk.db.read() as session:
+        zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
+        if week is None:
+            week = IsoWeek.containing(utcnow().astimezone(zone).date())
+        elif isinstance(week, str):
+            try:
+                week = IsoWeek.parse(week)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+        thresholds = _thresholds(session)
+        start, end = week.bounds(zone)
+        billable_expr = case((col(TimeEntry.billable).is_(True), TimeEntry.hours), else_=0.0)
+        pending_expr = case(
+            (
+                col(TimeEntry.billable).is_(True) & col(TimeEntry.approved_at).is_(None),
+                TimeEntry.hours,
+            ),
+            else_=0.0,
+        )
+        # One aggregate row per technician, whatever the number of entries.
+        sums = {
+            tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
+            for tech_id, billable, total, pending in session.exec(
+                select(
+                    TimeEntry.tech_id,
+                    func.sum(billable_expr),
+                    func.sum(TimeEntry.hours),
+                    func.sum(pending_expr),
+                )
+                .where(col(TimeEntry.started_at) >= start, col(TimeEntry.started_at) < end)
+                .group_by(TimeEntry.tech_id)
+            ).all()
+        }
+        holidays = holiday_dates(load_holiday_rules(session), week.monday, week.sunday)
+        techs = session.exec(
+            select(Technician)
+            .where(col(Technician.active).is_(True))
+            .order_by(col(Technician.name))
+            .limit(DEFAULT_LIMIT)
+        ).all()
+        rows = []
+        for tech in techs:
+            tech_id = tech.id or 0
+            # Night shifts can run past Sunday midnight, so look a day beyond the week.
+            away = absences(session, tech_id, start, end + timedelta(days=1))
+            available = available_hours(
+                working_hours(tech),
+                zone,
+                week,
+                holidays=holidays,
+                away=[(a.start, a.end) for a in away],
+            )
+            billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
+            ratio, flag = classify(billable, available, thresholds)
+            rows.append(
+                TechUtilization(
+                    tech_id,
+                    tech.name,
+                    round(billable, 2),
+                    round(total, 2),
+                    round(pending, 2),
+                    available,
+                    None if ratio is None else round(ratio, 4),
+                    flag,
+                )
+            )
+    return UtilizationReport(str(week), thresholds, rows)
