@@ -7,19 +7,43 @@ live in the user's config file instead (see dispatch_tui/config.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
 from dispatch_tui.errors import InvalidInput
+from dispatch_tui.rules import triage as triage_rules
+from dispatch_tui.rules.priority import PriorityPolicy
+from dispatch_tui.rules.sla import (
+    DEFAULT_TARGETS,
+    WEEKDAYS,
+    BusinessCalendar,
+    SlaPolicy,
+    Targets,
+    format_hhmm,
+)
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.store.models import Setting
 from dispatch_tui.store.types import utcnow
 
 TIMEZONE = "timezone"
 DEFAULT_TIMEZONE = "UTC"
+#: {"mon": ["08:00", "17:00"], ..., "sat": null}; weekdays left out are closed.
+WORKING_HOURS = "working_hours"
+#: {"critical": {"first_response": 60, "engagement": 60, "resolution": 240}, ...} in
+#: business minutes; priorities left out keep their defaults (rules/sla.py).
+SLA_TARGETS = "sla_targets"
+#: {"high": {"high": "critical", ...}, ...}: impact -> urgency -> priority.
+PRIORITY_MATRIX = "priority_matrix"
+#: Hours at or under which a medium/low service request becomes a quick hit.
+QUICK_HIT_HOURS = "quick_hit_hours"
+#: {"email": ["outlook", ...], ...}: category -> subcategories.
+CATEGORIES = "categories"
 
 
 def read_setting(session: Session, key: str, default: Any = None) -> Any:
@@ -60,3 +84,152 @@ def set_shop_timezone(desk: Desk, name: str) -> None:
     parse_timezone(name)
     with desk.db.write() as session:
         write_setting(session, desk.actor, TIMEZONE, name)
+
+
+# -- the shop's policy: calendar, SLA targets, priority matrix, categories ----------
+
+
+@dataclass(frozen=True)
+class ShopPolicy:
+    """Everything triage and the SLA clock need from the shop, read in one go."""
+
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    priority: PriorityPolicy = field(default_factory=PriorityPolicy)
+    categories: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(triage_rules.DEFAULT_CATEGORIES)
+    )
+
+
+def _stored(key: str, build: Any, value: Any) -> Any:
+    # A value that fails validation here was edited into the file by hand; say which.
+    try:
+        return build(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"shop setting {key!r} in the database is not usable: {exc}") from None
+
+
+def _hours(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError("working hours map weekdays to [start, end]")
+    return value
+
+
+def build_sla(value: Mapping[str, Any]) -> SlaPolicy:
+    """Targets from JSON, merged over the defaults priority by priority and clock by clock."""
+    if not isinstance(value, Mapping):
+        raise ValueError("SLA targets map each priority to its targets")
+    unknown = sorted(set(value) - set(DEFAULT_TARGETS))
+    if unknown:
+        raise ValueError(f"unknown priority {unknown[0]!r} in SLA targets")
+    targets: dict[str, Targets] = {}
+    for priority, default in DEFAULT_TARGETS.items():
+        given = value.get(priority) or {}
+        if not isinstance(given, Mapping):
+            raise ValueError(f"SLA targets for {priority} must map clocks to minutes")
+        extra = sorted(set(given) - {"first_response", "engagement", "resolution"})
+        if extra:
+            raise ValueError(f"unknown SLA clock {extra[0]!r} for {priority}")
+        targets[priority] = Targets(
+            first_response=given.get("first_response", default.first_response),
+            engagement=given.get("engagement", default.engagement),
+            resolution=given.get("resolution", default.resolution),
+        )
+    return SlaPolicy(targets)
+
+
+def build_priority(matrix: Any, quick_hit_hours: Any) -> PriorityPolicy:
+    if isinstance(quick_hit_hours, bool) or not isinstance(quick_hit_hours, int | float):
+        raise ValueError("the quick-hit threshold is a number of hours")
+    if quick_hit_hours < 0:
+        raise ValueError("the quick-hit threshold cannot be negative")
+    if not isinstance(matrix, Mapping) or not all(isinstance(r, Mapping) for r in matrix.values()):
+        raise ValueError("the priority matrix maps impact to urgency to priority")
+    policy = PriorityPolicy(matrix=matrix, quick_hit_hours=float(quick_hit_hours))
+    policy.validate()
+    return policy
+
+
+def load_policy(session: Session) -> ShopPolicy:
+    """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
+    zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
+    hours = read_setting(session, WORKING_HOURS)
+    holidays = load_holiday_rules(session)
+    calendar = _stored(
+        WORKING_HOURS,
+        lambda h: BusinessCalendar.from_names(zone, None if h is None else _hours(h), holidays),
+        hours,
+    )
+    default_priority = PriorityPolicy()
+    priority = _stored(
+        PRIORITY_MATRIX,
+        lambda m: build_priority(
+            m, read_setting(session, QUICK_HIT_HOURS, default_priority.quick_hit_hours)
+        ),
+        read_setting(session, PRIORITY_MATRIX, default_priority.matrix),
+    )
+    return ShopPolicy(
+        calendar=calendar,
+        sla=_stored(SLA_TARGETS, build_sla, read_setting(session, SLA_TARGETS, {})),
+        priority=priority,
+        categories=_stored(
+            CATEGORIES,
+            triage_rules.validate_categories,
+            read_setting(session, CATEGORIES, triage_rules.DEFAULT_CATEGORIES),
+        ),
+    )
+
+
+def shop_policy(desk: Desk) -> ShopPolicy:
+    with desk.db.read() as session:
+        return load_policy(session)
+
+
+def _checked(build: Any, value: Any) -> Any:
+    try:
+        return build(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def set_working_hours(desk: Desk, hours: Mapping[str, tuple[str, str] | list[str] | None]) -> None:
+    """Set the shop's hours, e.g. {"mon": ("08:00", "17:00"), ...}; days left out are closed."""
+    calendar = _checked(lambda h: BusinessCalendar.from_names("UTC", _hours(h)), hours)
+    # Stored normalised ("8:00" -> "08:00"), so every reader sees one spelling.
+    stored = {
+        day: [format_hhmm(w[0]), format_hhmm(w[1])] if w else None
+        for day, w in zip(WEEKDAYS, calendar.hours, strict=True)
+    }
+    with desk.db.write() as session:
+        write_setting(session, desk.actor, WORKING_HOURS, stored)
+
+
+def set_sla_targets(desk: Desk, targets: Mapping[str, Mapping[str, int]]) -> None:
+    """Override SLA targets (business minutes); what is left out keeps its default."""
+    _checked(build_sla, targets)
+    with desk.db.write() as session:
+        write_setting(session, desk.actor, SLA_TARGETS, {k: dict(v) for k, v in targets.items()})
+
+
+def set_priority_policy(
+    desk: Desk,
+    *,
+    matrix: Mapping[str, Mapping[str, str]] | None = None,
+    quick_hit_hours: float | None = None,
+) -> None:
+    with desk.db.write() as session:
+        current = load_policy(session).priority
+        new_matrix = current.matrix if matrix is None else matrix
+        new_hours = current.quick_hit_hours if quick_hit_hours is None else quick_hit_hours
+        _checked(lambda m: build_priority(m, new_hours), new_matrix)
+        if matrix is not None:
+            rows = {impact: dict(row) for impact, row in matrix.items()}
+            write_setting(session, desk.actor, PRIORITY_MATRIX, rows)
+        if quick_hit_hours is not None:
+            write_setting(session, desk.actor, QUICK_HIT_HOURS, float(quick_hit_hours))
+
+
+def set_categories(desk: Desk, categories: Mapping[str, list[str] | tuple[str, ...]]) -> None:
+    cleaned = _checked(triage_rules.validate_categories, categories)
+    with desk.db.write() as session:
+        write_setting(session, desk.actor, CATEGORIES, {k: list(v) for k, v in cleaned.items()})

@@ -1,0 +1,49 @@
+"""Edit conflicts: telling a dispatcher whose change won, instead of overwriting it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from dispatch_tui.errors import EditConflict
+from dispatch_tui.services import settings
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import StaleRecord
+from dispatch_tui.store.models import Ticket
+
+
+def conflict_error(session: Session, ticket: Ticket | None, expected: int | None) -> EditConflict:
+    """An EditConflict naming who last changed the ticket and when, in shop time."""
+    if ticket is None:
+        return EditConflict("the ticket was deleted by someone else; nothing was saved")
+    zone = settings.parse_timezone(
+        settings.read_setting(session, settings.TIMEZONE, settings.DEFAULT_TIMEZONE)
+    )
+    when = ticket.updated_at.astimezone(zone)
+    had = f" (you had version {expected}, it is now {ticket.version})" if expected else ""
+    return EditConflict(
+        f"ticket #{ticket.id} was changed by {ticket.updated_by or 'someone'} at "
+        f"{when:%Y-%m-%d %H:%M}{had}; nothing was saved. Reload it and try again"
+    )
+
+
+def check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
+    if expected is not None and ticket.version != expected:
+        raise conflict_error(session, ticket, expected)
+
+
+@contextmanager
+def stale_guard(desk: Desk, ticket_id: int, expected: int | None) -> Iterator[None]:
+    """Wrap a write: a stale-row failure at flush or commit becomes an EditConflict.
+
+    Inside BEGIN IMMEDIATE nobody else can commit, so this fires only when a row
+    loaded earlier (e.g. by a screen) is written back, or a tool ignored the lock.
+    """
+    try:
+        yield
+    except (StaleDataError, StaleRecord):
+        with desk.db.read() as session:
+            raise conflict_error(session, session.get(Ticket, ticket_id), expected) from None
