@@ -58,9 +58,32 @@ _HIDDEN = frozenset({"script", "style", "head", "title", "template"})
 #: Elements that start and end a line of their own.
 _BLOCKS = frozenset(
     {
-        "p", "div", "section", "article", "header", "footer", "table", "tr", "ul", "ol",
-        "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "address", "center",
-        "dl", "dt", "dd", "form", "fieldset",
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "table",
+        "tr",
+        "ul",
+        "ol",
+        "blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "hr",
+        "address",
+        "center",
+        "dl",
+        "dt",
+        "dd",
+        "form",
+        "fieldset",
     }
 )
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
