@@ -272,3 +272,18 @@ class AuditEvent(SQLModel, table=True):
     detail: str = ""
     before: str | None = None
     after: str | None = None
+
+
+class TicketClaim(SQLModel, table=True):
+    """A short, renewable note that a dispatcher has a ticket open ("being triaged by NAME").
+
+    Claims inform and never block; the row version decides who wins a save. A claim
+    whose holder's app died simply expires. Times come from each dispatcher's clock,
+    so the TTL is kept well above any plausible clock skew between their machines.
+    """
+
+    __tablename__ = "ticket_claim"
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    holder: str
+    claimed_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

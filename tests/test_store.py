@@ -16,7 +16,7 @@ from dispatch_tui.store.models import Client, Ticket
 
 DOCUMENTED_TABLES = {
     "client", "contact", "technician", "ticket", "note", "service_call", "time_entry",
-    "audit_event", "meta", "setting", "holiday", "out_of_office",
+    "audit_event", "meta", "setting", "holiday", "out_of_office", "ticket_claim",
 }
 
 

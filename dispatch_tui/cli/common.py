@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from dispatch_tui import config
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.services import Desk
 from dispatch_tui.store import Database
+from dispatch_tui.store.engine import DEFAULT_LOCK_TIMEOUT_S
 
 DbOption = Annotated[
     str | None,
@@ -52,10 +54,29 @@ def actor_name(ctx: typer.Context, actor: str | None) -> str:
     return config.load_user_config().name or config.os_login_name()
 
 
+#: Seconds a command waits for another dispatcher's write lock (default 10). Raise it
+#: on a slow network share; tests lower it to see the "locked" exit quickly.
+LOCK_TIMEOUT_ENV = "DISPATCH_TUI_LOCK_TIMEOUT"
+
+
+def lock_timeout() -> float:
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise InvalidInput(f"{LOCK_TIMEOUT_ENV}={value!r}: give a number of seconds, up to 3600")
+    return seconds
+
+
 def open_desk(
     ctx: typer.Context, db: str | None, actor: str | None, *, create: bool = False
 ) -> Desk:
-    return Desk(Database(db_path(ctx, db), create=create), actor_name(ctx, actor))
+    database = Database(db_path(ctx, db), create=create, lock_timeout=lock_timeout())
+    return Desk(database, actor_name(ctx, actor))
 
 
 def parse_local_time(value: str, tz: ZoneInfo, *, what: str) -> datetime:

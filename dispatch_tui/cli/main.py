@@ -16,7 +16,7 @@ import platformdirs
 import typer
 
 from dispatch_tui import config
-from dispatch_tui.cli import setup, techs, tickets
+from dispatch_tui.cli import maint, setup, techs, tickets
 from dispatch_tui.cli.common import ActorOption, DbOption, actor_name, db_path
 from dispatch_tui.errors import (
     EXIT_CONFLICT,
@@ -37,6 +37,8 @@ app = typer.Typer(
 )
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
+app.command("doctor")(maint.doctor)
+app.command("backup")(maint.backup)
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(techs.app, name="tech")
 
