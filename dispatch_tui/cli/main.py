@@ -16,7 +16,17 @@ import platformdirs
 import typer
 
 from dispatch_tui import config
-from dispatch_tui.cli import maint, setup, techs, tickets
+from dispatch_tui.cli import (
+    availability,
+    holidays,
+    maint,
+    reports,
+    schedule,
+    setup,
+    techs,
+    tickets,
+    timesheets,
+)
 from dispatch_tui.cli.common import ActorOption, DbOption, actor_name, db_path
 from dispatch_tui.errors import (
     EXIT_CONFLICT,
@@ -41,6 +51,11 @@ app.command("doctor")(maint.doctor)
 app.command("backup")(maint.backup)
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(techs.app, name="tech")
+availability.register(techs.app)
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(timesheets.app, name="time")
+app.add_typer(holidays.app, name="holiday")
+app.add_typer(reports.app, name="report")
 
 
 @app.callback()
