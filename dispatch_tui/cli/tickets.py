@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from dispatch_tui.cli import triage as triage_commands
 from dispatch_tui.cli.common import (
     ActorOption,
     DbOption,
@@ -19,7 +20,7 @@ from dispatch_tui.cli.common import (
 from dispatch_tui.services import settings, tickets
 from dispatch_tui.store.models import Channel
 
-app = typer.Typer(help="Record, list and show tickets.", no_args_is_help=True)
+app = typer.Typer(help="Record, triage, assign, list and show tickets.", no_args_is_help=True)
 
 
 @app.command("add")
@@ -140,3 +141,7 @@ def show(
     for note in detail.notes:
         typer.echo(f"\n[{note.kind}] {local(note.created_at, tz)} {plain(note.author)}")
         typer.echo(plain(note.body))
+
+
+# The triage and assign verbs live in cli/triage.py but are 'ticket' sub-commands.
+triage_commands.register(app)

@@ -1,0 +1,205 @@
+"""Dispatch: giving triaged work to technicians, in order, behind the triage gate.
+
+Every dispatching verb counts the ``new`` tickets inside its own write
+transaction, after ``BEGIN IMMEDIATE`` has taken the file's write lock. No other
+dispatcher can commit a new ticket between that count and the assignment, so a
+ticket recorded one second earlier closes the gate for this assignment too;
+what a screen showed a moment ago is never trusted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from dispatch_tui.errors import GateClosed, InvalidInput, NotFound
+from dispatch_tui.rules import gate
+from dispatch_tui.services import audit
+from dispatch_tui.services.conflicts import check_version, stale_guard
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import queries
+from dispatch_tui.store.models import OPEN_STATUSES, Status, Technician, Ticket
+from dispatch_tui.store.types import utcnow
+
+SNAPSHOT = ("status", "assigned_tech_id", "queue_position")
+
+#: Statuses in which a ticket already has a technician and can be handed to another.
+REASSIGNABLE = (
+    Status.ASSIGNED.value,
+    Status.IN_PROGRESS.value,
+    Status.WAITING_CLIENT.value,
+    Status.WAITING_VENDOR.value,
+    Status.ON_HOLD.value,
+)
+
+#: Statuses that pass back to ``assigned`` on reassignment: the new technician has
+#: not started yet. Waiting and on-hold tickets keep their status (the wait goes on).
+RESTART_ON_REASSIGN = (Status.IN_PROGRESS.value,)
+
+
+def gate_state(desk: Desk) -> gate.GateState:
+    """The gate as it is now, for banners; dispatching verbs check it again themselves."""
+    with desk.db.read() as session:
+        return gate.check(queries.count_untriaged(session))
+
+
+def _require_gate_open(session: Session) -> None:
+    state = gate.check(queries.count_untriaged(session))
+    if not state.open:
+        raise GateClosed(state.untriaged)
+
+
+def assign_ticket(
+    desk: Desk,
+    ticket_id: int,
+    tech: str | int,
+    *,
+    expect_version: int | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Give a triaged ticket to a technician, at the end of their queue."""
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
+        _require_gate_open(session)
+        ticket = _ticket(session, ticket_id, expect_version)
+        if ticket.status == Status.ASSIGNED.value or ticket.assigned_tech_id is not None:
+            raise InvalidInput(
+                f"ticket #{ticket_id} already has a technician; reassign it, with a reason"
+            )
+        if ticket.status != Status.TRIAGED.value:
+            raise InvalidInput(
+                f"ticket #{ticket_id} is {ticket.status}; only triaged tickets can be assigned"
+            )
+        technician = _active_tech(session, tech)
+        before = audit.snapshot(ticket, SNAPSHOT)
+        _give(session, desk, ticket, technician, Status.ASSIGNED.value)
+        _record(session, desk, "ticket.assign", ticket, before, f"to {technician.name}", reason)
+    return ticket
+
+
+def reassign(
+    desk: Desk,
+    ticket_id: int,
+    tech: str | int,
+    *,
+    reason: str,
+    expect_version: int | None = None,
+) -> Ticket:
+    """Move a ticket to another technician. The reason is kept: reassignment is how
+    knowledge silos and cherry-picking show up, and the service manager asks why."""
+    if not (reason or "").strip():
+        raise InvalidInput("reassigning needs a reason")
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
+        _require_gate_open(session)
+        ticket = _ticket(session, ticket_id, expect_version)
+        if ticket.status not in REASSIGNABLE or ticket.assigned_tech_id is None:
+            raise InvalidInput(
+                f"ticket #{ticket_id} is {ticket.status} with no technician; assign it instead"
+            )
+        technician = _active_tech(session, tech)
+        if technician.id == ticket.assigned_tech_id:
+            raise InvalidInput(f"ticket #{ticket_id} is already with {technician.name}")
+        previous = session.get(Technician, ticket.assigned_tech_id)
+        before = audit.snapshot(ticket, SNAPSHOT)
+        status = Status.ASSIGNED.value if ticket.status in RESTART_ON_REASSIGN else ticket.status
+        _give(session, desk, ticket, technician, status)
+        origin = previous.name if previous else f"technician #{before['assigned_tech_id']}"
+        _record(
+            session,
+            desk,
+            "ticket.reassign",
+            ticket,
+            before,
+            f"from {origin} to {technician.name}",
+            reason,
+        )
+    return ticket
+
+
+def unassign_ticket(
+    desk: Desk,
+    ticket_id: int,
+    *,
+    expect_version: int | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Take an assigned ticket back to the dispatch board (status triaged, no technician)."""
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
+        _require_gate_open(session)
+        ticket = _ticket(session, ticket_id, expect_version)
+        if ticket.status != Status.ASSIGNED.value:
+            raise InvalidInput(
+                f"ticket #{ticket_id} is {ticket.status}; only assigned tickets not yet "
+                "started can be unassigned"
+            )
+        previous = session.get(Technician, ticket.assigned_tech_id or 0)
+        before = audit.snapshot(ticket, SNAPSHOT)
+        ticket.status = Status.TRIAGED.value
+        ticket.assigned_tech_id = None
+        ticket.queue_position = None
+        _touch(desk, ticket)
+        session.add(ticket)
+        session.flush()
+        name = previous.name if previous else "?"
+        _record(session, desk, "ticket.unassign", ticket, before, f"from {name}", reason)
+    return ticket
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _ticket(session: Session, ticket_id: int, expect_version: int | None) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    check_version(session, ticket, expect_version)
+    return ticket
+
+
+def _active_tech(session: Session, tech: str | int) -> Technician:
+    found = queries.find_technician(session, str(tech).strip())
+    if found is None:
+        raise NotFound(f"no technician {tech!r}")
+    if not found.active:
+        raise InvalidInput(f"{found.name} is inactive; choose an active technician")
+    return found
+
+
+def next_queue_position(session: Session, tech_id: int) -> int:
+    """One past the last open ticket in the technician's queue: new work goes to the end."""
+    last = session.exec(
+        select(func.max(Ticket.queue_position)).where(
+            Ticket.assigned_tech_id == tech_id,
+            col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
+        )
+    ).one()
+    return (last or 0) + 1
+
+
+def _give(session: Session, desk: Desk, ticket: Ticket, tech: Technician, status: str) -> None:
+    ticket.queue_position = next_queue_position(session, tech.id or 0)
+    ticket.assigned_tech_id = tech.id
+    ticket.status = status
+    _touch(desk, ticket)
+    session.add(ticket)
+    session.flush()
+
+
+def _touch(desk: Desk, ticket: Ticket) -> None:
+    ticket.updated_at, ticket.updated_by = utcnow(), desk.actor
+
+
+def _record(
+    session: Session,
+    desk: Desk,
+    action: str,
+    ticket: Ticket,
+    before: dict,
+    detail: str,
+    reason: str | None,
+) -> None:
+    after = audit.snapshot(ticket, SNAPSHOT)
+    if reason and reason.strip():
+        detail += f": {reason.strip()}"
+    audit.record(
+        session, desk.actor, action, "ticket", ticket.id, detail, before=before, after=after
+    )
