@@ -343,3 +343,30 @@ def test_a_hand_edited_bad_setting_is_named(desk: Desk) -> None:
         )
     with pytest.raises(InvalidInput, match="shop setting 'sla_targets'"):
         settings.shop_policy(desk)
+
+
+# -- the SLA clock on stored tickets ------------------------------------------------------
+
+
+def test_queue_clocks_use_the_shop_calendar(desk: Desk) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dispatch_tui.services import sla, views
+
+    settings.set_shop_timezone(desk, "America/Chicago")
+    chicago = ZoneInfo("America/Chicago")
+    today = utcnow().astimezone(chicago).date()
+    monday = today - timedelta(days=7 + today.weekday())  # a past Monday, not a holiday here
+    monday_evening = datetime(monday.year, monday.month, monday.day, 18, tzinfo=chicago)
+    tuesday = monday_evening + timedelta(days=1)
+    add_ticket(desk, client="Harbor Dental", summary="After hours", received_at=monday_evening)
+    done = new_ticket(desk)
+    triage.triage_ticket(desk, done, **FULL)
+    rows = views.triage_queue(desk)
+    states = sla.breach_clocks(desk, rows, now=tuesday.replace(hour=8, minute=45))
+    (state,) = states.values()
+    assert state is not None and state.clock == "first_response"
+    assert state.minutes_left == 15 and state.due_at == tuesday.replace(hour=9)
+    triaged = sla.clocks(settings.shop_policy(desk), [load(desk, done)])[done]
+    assert triaged is not None and triaged.clock == "engagement"

@@ -1,0 +1,62 @@
+"""The SLA clock applied to stored tickets: what the queues show and sort by.
+
+The clock itself is the pure rule in rules/sla.py; this module turns ticket rows
+into its inputs with the shop's policy. Pause history is not stored yet: a
+ticket waiting on the client now counts as paused since its last update, and a
+past wait that ended counts as running time (a status-change log will refine it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from dispatch_tui.rules.sla import ClockState, TicketTimes, next_breach
+from dispatch_tui.services import settings
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.models import Status
+from dispatch_tui.store.types import utcnow
+
+
+def ticket_times(ticket: Any) -> TicketTimes:
+    """Clock inputs from a Ticket or any row with its time fields (a TicketRow works:
+    fields it lacks count as not happened yet)."""
+    status = getattr(ticket, "status", None)
+    pauses: tuple = ()
+    if status == Status.WAITING_CLIENT.value:
+        pauses = ((getattr(ticket, "updated_at", None) or ticket.created_at, None),)
+    resolved = getattr(ticket, "resolved_at", None)
+    if resolved is None and status in (Status.RESOLVED.value, Status.CLOSED.value):
+        resolved = getattr(ticket, "updated_at", None) or ticket.created_at
+    return TicketTimes(
+        created_at=ticket.created_at,
+        # An untriaged ticket has no priority yet, whatever an importer guessed.
+        priority=None if status == Status.NEW.value else getattr(ticket, "priority", None),
+        first_response_at=getattr(ticket, "first_response_at", None),
+        engaged_at=getattr(ticket, "engaged_at", None),
+        resolved_at=resolved,
+        pauses=pauses,
+    )
+
+
+def clocks(
+    policy: settings.ShopPolicy, tickets: Iterable[Any], now: datetime | None = None
+) -> dict[int, ClockState | None]:
+    """Each ticket's next breach (None when every target is met), keyed by ticket id.
+
+    Sort a queue by ``state.minutes_left`` (None last) for "business time left".
+    Pure given the policy: screens load the policy once and call this on every refresh.
+    """
+    now = now or utcnow()
+    return {
+        ticket.id: next_breach(ticket_times(ticket), now, policy.calendar, policy.sla)
+        for ticket in tickets
+    }
+
+
+def breach_clocks(
+    desk: Desk, tickets: Iterable[Any], now: datetime | None = None
+) -> dict[int, ClockState | None]:
+    """``clocks`` with the shop's policy read from the database (one short read)."""
+    return clocks(settings.shop_policy(desk), tickets, now)
