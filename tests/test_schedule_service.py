@@ -301,3 +301,22 @@ def test_nothing_unbounded_is_loaded_for_calls(shop: Desk) -> None:
             )
         )
     assert schedule.book_call(shop, 2, "Ava Chen", at(2026, 3, 10, 10), 1).overridden == []
+
+
+def test_two_dispatchers_booking_the_same_slot_cannot_both_win(shop: Desk) -> None:
+    # The check runs inside the BEGIN IMMEDIATE write, so the second booking sees the first.
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = Desk(shop.db, "second dispatcher")
+
+    def book(args: tuple[Desk, int]):
+        who, ticket = args
+        try:
+            return schedule.book_call(who, ticket, "Ava Chen", at(2026, 3, 10, 10), 2)
+        except ScheduleConflict as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(book, [(shop, 1), (other, 2)]))
+    assert sorted(type(r).__name__ for r in results) == ["Booking", "ScheduleConflict"]
+    assert len(schedule.list_calls(shop, at(2026, 3, 10, 0), at(2026, 3, 11, 0))) == 1
