@@ -143,6 +143,10 @@ class Ticket(Versioned, table=True):
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_tech_status", "assigned_tech_id", "status", "queue_position"),
         Index("ix_ticket_client_created", "client_id", "created_at"),
+        # Reports count tickets by when they arrived, whatever their status.
+        Index("ix_ticket_created", "created_at"),
+        # The escalated-untouched health check: few rows, found without a status scan.
+        Index("ix_ticket_escalated_status", "escalated", "status"),
         UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
     )
 
@@ -222,6 +226,8 @@ class TimeEntry(Versioned, table=True):
     __table_args__ = (
         Index("ix_time_entry_tech_start", "tech_id", "started_at"),
         Index("ix_time_entry_ticket", "ticket_id"),
+        # Entries waiting for approval (approved_at NULL), grouped by ticket for the health check.
+        Index("ix_time_entry_pending", "approved_at", "ticket_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

@@ -108,6 +108,18 @@ def list_tickets(
     return [TicketRow(*row) for row in session.exec(query).all()]
 
 
+def tickets_by_ids(session: Session, ids: list[int]) -> list[TicketRow]:
+    """The named tickets as list rows, oldest first; pass a bounded list (one IN clause)."""
+    if not ids:
+        return []
+    query = (
+        _ticket_rows_query()
+        .where(col(Ticket.id).in_(ids[:DEFAULT_LIMIT]))
+        .order_by(col(Ticket.created_at), col(Ticket.id))
+    )
+    return [TicketRow(*row) for row in session.exec(query).all()]
+
+
 def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
