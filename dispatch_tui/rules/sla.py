@@ -150,6 +150,9 @@ class BusinessCalendar:
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working window of a local date as UTC instants, or None when closed."""
+        return _cached_window(self, day)
+
+    def _build_window(self, day: date) -> tuple[datetime, datetime] | None:
         if self.is_closed(day):
             return None
         start, end = self.hours[day.weekday()]  # type: ignore[misc] - checked by is_closed
@@ -174,6 +177,13 @@ class BusinessCalendar:
             if window is None or window[1] <= start:
                 continue
             yield max(window[0], start), window[1]
+
+
+@lru_cache(maxsize=8192)
+def _cached_window(calendar: BusinessCalendar, day: date) -> tuple[datetime, datetime] | None:
+    # A queue refresh walks the same recent days for every ticket; building each
+    # day's window once (zone conversion, holiday lookup) makes that walk cheap.
+    return calendar._build_window(day)
 
 
 def _aware(moment: datetime, what: str) -> datetime:
@@ -378,11 +388,16 @@ def running_clocks(
             (Clock.ENGAGEMENT, targets.engagement, ticket.engaged_at),
             (Clock.RESOLUTION, targets.resolution, ticket.resolved_at),
         ]
+    elapsed_by_pauses: dict[tuple[Pause, ...], float] = {}
     for clock, target, done_at in wanted:
         if done_at is not None:
             continue
         pauses = ticket.pauses if clock is Clock.RESOLUTION else ()
-        elapsed = business_minutes_between(ticket.created_at, now, calendar, pauses)
+        if pauses not in elapsed_by_pauses:
+            elapsed_by_pauses[pauses] = business_minutes_between(
+                ticket.created_at, now, calendar, pauses
+            )
+        elapsed = elapsed_by_pauses[pauses]
         paused = bool(pauses) and _is_paused(pauses, now)
         due: datetime | None = None
         # While an open pause holds the clock, the breach has no date yet (and
