@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import App
@@ -27,6 +28,7 @@ from dispatch_tui.screens.startup import DatabaseErrorScreen, StartupScreen
 from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.settings import shop_timezone
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import Database, StoreError
 
@@ -86,6 +88,9 @@ class DispatchApp(App[None]):
         self._owns_db = not isinstance(db, Database)
         self.actor = actor or os_login_name()
         self.desk: Desk | None = None
+        #: The shop's time zone, read once at opening: every time on screen is shop time,
+        #: whatever zone the dispatcher's machine is set to.
+        self.shop_zone: ZoneInfo = ZoneInfo("UTC")
         self._initial_keymap = dict(keymap or {})
         self._reported_clashes: set[tuple[str, ...]] = set()
 
@@ -113,10 +118,19 @@ class DispatchApp(App[None]):
             # Expected: a wrong path, a locked or foreign file. Their message is the advice.
             self.call_from_thread(self._show_open_error, error_line(exc))
             return
-        self.call_from_thread(self._desk_opened, desk, counts.untriaged > 0)
+        try:
+            zone = shop_timezone(desk)
+        except DispatchError as exc:
+            # A zone name edited into the file by hand should not lock the desk; say so.
+            self.call_from_thread(
+                self.notify, f"{error_line(exc)}; showing UTC", severity="warning", markup=False
+            )
+            zone = ZoneInfo("UTC")
+        self.call_from_thread(self._desk_opened, desk, counts.untriaged > 0, zone)
 
-    def _desk_opened(self, desk: Desk, untriaged: bool) -> None:
+    def _desk_opened(self, desk: Desk, untriaged: bool, zone: ZoneInfo) -> None:
         self.desk = desk
+        self.shop_zone = zone
         # Triage all before dispatching any: open where the work must start.
         self.switch_mode("triage" if untriaged else "dispatch")
 

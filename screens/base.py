@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, cast
+from zoneinfo import ZoneInfo
 
 from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
 from dispatch_tui.store import StoreError
@@ -56,6 +57,11 @@ class DeskScreen(Screen[None]):
         # The App only switches to a DeskScreen after the database opened.
         assert desk is not None
         return desk
+
+    @property
+    def shop_zone(self) -> ZoneInfo:
+        """The shop's time zone: times on screen are shop time, not the machine's."""
+        return cast("DispatchApp", self.app).shop_zone
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from rich.text import Text
 
@@ -20,10 +20,19 @@ def cell(value: object, style: str = "") -> Text:
     )
 
 
-def local_time(moment: datetime | None) -> Text:
+def local_time(moment: datetime | None, zone: tzinfo) -> Text:
+    """The moment in the shop's zone (``DeskScreen.shop_zone``): a dispatcher working
+    from home in another zone still talks to clients in shop time."""
     if moment is None:
         return Text("")
-    return Text(moment.astimezone().strftime("%a %d %b %H:%M"))
+    return Text(moment.astimezone(zone).strftime("%a %d %b %H:%M"))
+
+
+def short_time(moment: datetime | None, zone: tzinfo) -> Text:
+    """ "07 May 14:05" in shop time, for narrow columns."""
+    if moment is None:
+        return Text("")
+    return Text(moment.astimezone(zone).strftime("%d %b %H:%M"))
 
 
 def age(moment: datetime | None, now: datetime | None = None) -> Text:

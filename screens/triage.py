@@ -52,7 +52,7 @@ class TriageScreen(DeskScreen):
                     [
                         cell(row.id),
                         age(row.created_at, now),
-                        local_time(row.created_at),
+                        local_time(row.created_at, self.shop_zone),
                         cell(row.channel),
                         cell(row.client),
                         cell(row.summary),
