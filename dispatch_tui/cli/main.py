@@ -18,6 +18,7 @@ import typer
 from dispatch_tui import config
 from dispatch_tui.cli import (
     availability,
+    health,
     holidays,
     maint,
     reports,
@@ -49,6 +50,7 @@ app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.command("doctor")(maint.doctor)
 app.command("backup")(maint.backup)
+app.command("check")(health.check)
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(techs.app, name="tech")
 availability.register(techs.app)
