@@ -18,8 +18,10 @@ import typer
 from dispatch_tui import config
 from dispatch_tui.cli import (
     availability,
+    exporting,
     health,
     holidays,
+    importing,
     maint,
     reports,
     schedule,
@@ -53,6 +55,8 @@ app.command("backup")(maint.backup)
 app.command("check")(health.check)
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(techs.app, name="tech")
+app.command("import")(importing.import_)
+app.command("export")(exporting.export)
 availability.register(techs.app)
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(timesheets.app, name="time")

@@ -37,7 +37,9 @@ class MailWatcher:
         self.path = path
         self.kind = detect_kind(path)
         if self.kind not in WATCHABLE:
-            raise InvalidInput(f"--watch needs a folder or a Maildir; {path} is a {self.kind} file")
+            raise InvalidInput(
+                f"--watch needs a folder or a Maildir; {path} is an {self.kind} file"
+            )
         self.settle = settle
         self._clock = clock
         self._seen: set[str] = set()
