@@ -35,8 +35,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
+from dispatch_tui.rules.workhours import DAY_NAMES
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Weekday names, Monday first: the same vocabulary as technicians' working days.
+WEEKDAYS = DAY_NAMES
 MINUTES_PER_DAY = 24 * 60
 
 #: Give up looking for working time after this many days: a calendar that is
