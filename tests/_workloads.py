@@ -196,8 +196,13 @@ def _transfer_statements(rng: random.Random) -> list[tuple[int, int]]:
     return list(zip(deltas, ids, strict=True))
 
 
-def transfer_forever_safe(path: str, ready_fd: int, seed: int) -> None:
-    """Transfers through ``Database.write()`` until killed; signals after the first commit."""
+def transfer_forever_safe(path: str, ready_fd: int, seed: int, pause: float = 0.0) -> None:
+    """Transfers through ``Database.write()`` until killed; signals after the first commit.
+
+    ``pause`` between transactions: a writer in a tight loop re-takes the lock at
+    once and starves readers (a backup then waits seconds for its read lock), which
+    no desk of people produces; the crash test wants no pause, the backup test some.
+    """
     rng = random.Random(seed)
     db = Database(path, check_at_open=False)
     signalled = False
@@ -212,6 +217,8 @@ def transfer_forever_safe(path: str, ready_fd: int, seed: int) -> None:
         if not signalled:
             os.write(ready_fd, b"r")
             signalled = True
+        if pause:
+            time.sleep(pause)
 
 
 def transfer_forever_unsafe(path: str, ready_fd: int, seed: int) -> None:
