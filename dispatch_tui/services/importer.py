@@ -179,8 +179,14 @@ def import_item(desk: Desk, item: MailItem) -> ImportResult:
 def import_message(desk: Desk, message: ParsedMessage, *, label: str = "") -> ImportResult:
     """Turn one parsed message into a ticket or a threaded note, in one transaction."""
     now = utcnow()
-    with desk.db.write() as session:
+    # A plain read first: re-importing a mailbox then takes no write lock and no
+    # fsync per message, and other dispatchers' saves are not queued behind it.
+    with desk.db.read() as session:
         known = _already_imported(session, message.source_ref)
+    if known is not None:
+        return ImportResult(label, Outcome.ALREADY, ticket_id=known)
+    with desk.db.write() as session:
+        known = _already_imported(session, message.source_ref)  # it may have arrived since
         if known is not None:
             return ImportResult(label, Outcome.ALREADY, ticket_id=known)
         target = _thread_target(session, message)
