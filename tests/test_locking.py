@@ -146,6 +146,21 @@ def _db_transaction_calls(tree: ast.AST) -> list[ast.Call]:
     return found
 
 
+def _orm_session_names(tree: ast.AST) -> set[str]:
+    """Local names bound to SQLModel's or SQLAlchemy's Session / sessionmaker (a screen
+    may well have a Session of its own that has nothing to do with the database)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {
+            "sqlmodel",
+            "sqlalchemy",
+        }:
+            for alias in node.names:
+                if alias.name in {"Session", "sessionmaker", "scoped_session"}:
+                    names.add(alias.asname or alias.name)
+    return names
+
+
 def test_every_transaction_is_a_with_block_and_sessions_come_only_from_the_engine() -> None:
     """A session stored in a variable or returned could outlive the screen's query
     and, in rollback-journal mode, block every other dispatcher's save."""
@@ -164,7 +179,8 @@ def test_every_transaction_is_a_with_block_and_sessions_come_only_from_the_engin
                 if id(call) not in with_items and where.as_posix() != "store/engine.py":
                     problems.append(f"{where}:{call.lineno} {ast.unparse(call)} outside 'with'")
             if where.as_posix() != "store/engine.py":
+                makers = _orm_session_names(tree)
                 for node in ast.walk(tree):
-                    if isinstance(node, ast.Call) and ast.unparse(node.func) == "Session":
-                        problems.append(f"{where}:{node.lineno} builds its own Session")
+                    if isinstance(node, ast.Call) and ast.unparse(node.func) in makers:
+                        problems.append(f"{where}:{node.lineno} builds its own ORM session")
     assert not problems, "\n".join(problems)
