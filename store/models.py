@@ -190,6 +190,9 @@ class Note(SQLModel, table=True):
     __tablename__ = "note"
     __table_args__ = (
         Index("ix_note_ticket_created", "ticket_id", "created_at"),
+        # "Last client update" per ticket on the Dispatch screen: a covering index, so
+        # MAX(created_at) for kind='client' never reads the note bodies.
+        Index("ix_note_ticket_kind_created", "ticket_id", "kind", "created_at"),
         UniqueConstraint("source_ref", name="uq_note_source_ref"),
     )
     id: int | None = Field(default=None, primary_key=True)

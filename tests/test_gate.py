@@ -60,10 +60,21 @@ def test_gate_refuses_every_dispatching_verb_while_a_ticket_is_new(desk: Desk, t
     with pytest.raises(GateClosed):
         dispatch.reassign(desk, moved, "Elena Novak", reason="needs tier 3")
     with pytest.raises(GateClosed):
-        dispatch.unassign_ticket(desk, moved)
+        dispatch.assign_many(desk, [ready], "Dev Sharma")
     with desk.db.read() as session:
         assert session.get(Ticket, ready).status == "triaged"
         assert session.get(Ticket, moved).assigned_tech_id is not None
+
+
+def test_unassign_is_not_dispatching_so_the_closed_gate_allows_it(desk: Desk, techs: None) -> None:
+    moved = triaged(desk, "Wi-Fi slow")
+    dispatch.assign_ticket(desk, moved, "Dev Sharma")
+    intake(desk, "Whole office lost internet")
+    back = dispatch.unassign_ticket(desk, moved, reason="Dev is off sick")
+    assert (back.status, back.assigned_tech_id) == ("triaged", None)
+    # Back on the board, it waits behind the gate like any other triaged ticket.
+    with pytest.raises(GateClosed):
+        dispatch.assign_ticket(desk, moved, "Elena Novak")
 
 
 def test_gate_opens_when_every_ticket_is_triaged(desk: Desk, techs: None) -> None:

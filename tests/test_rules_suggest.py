@@ -15,7 +15,10 @@ def tech(name: str = "Dev", tier: int = 2, skills: str = "network", **facts: obj
     defaults: dict[str, object] = {"free_hours_today": 6.0}
     defaults.update(facts)
     return TechFacts(
-        id=abs(hash(name)) % 1000, name=name, tier=tier, skills=frozenset(skills.split(",")),
+        id=abs(hash(name)) % 1000,
+        name=name,
+        tier=tier,
+        skills=frozenset(skills.split(",")),
         **defaults,  # type: ignore[arg-type]
     )
 
@@ -117,9 +120,10 @@ def test_weights_are_configurable() -> None:
     ranked = rank(NETWORK_HIGH, [tech("Old", client_history=7), tech("Fresh")], no_spread)
     assert [s.name for s in ranked] == ["Old", "Fresh"]
     skill_blind = Weights(has_skill=0, lacks_skill=0)
-    assert score(NETWORK_HIGH, tech(skills="x"), skill_blind).score == score(
-        NETWORK_HIGH, tech(), skill_blind
-    ).score
+    assert (
+        score(NETWORK_HIGH, tech(skills="x"), skill_blind).score
+        == score(NETWORK_HIGH, tech(), skill_blind).score
+    )
     with pytest.raises(ValueError):
         Weights(spread_margin=-1)
 
