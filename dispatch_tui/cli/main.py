@@ -18,6 +18,7 @@ import typer
 from dispatch_tui import config
 from dispatch_tui.cli import (
     availability,
+    dispatching,
     exporting,
     health,
     holidays,
@@ -58,6 +59,7 @@ app.add_typer(techs.app, name="tech")
 app.command("import")(importing.import_)
 app.command("export")(exporting.export)
 availability.register(techs.app)
+dispatching.register(tickets.app, techs.app)
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(timesheets.app, name="time")
 app.add_typer(holidays.app, name="holiday")
