@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-CACHE = Path(".bench-cache")
+#: Beside the repository's files whatever the working directory; BENCH_CACHE moves it
+#: (the smoke test keeps its databases in a temporary folder).
+CACHE = Path(
+    os.environ.get("BENCH_CACHE") or Path(__file__).resolve().parent.parent / ".bench-cache"
+)
 SEED = 7
 SIZES = {"1k": 1_000, "100k": 100_000, "1M": 1_000_000}
 
@@ -45,7 +49,7 @@ def schema_version() -> int:
 def ensure(label: str, *, reseed: bool = False, cache: Path = CACHE) -> BenchDb:
     """The demo database for a size label, seeding it when missing or asked to."""
     tickets = SIZES[label]
-    cache.mkdir(exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     stem = f"demo-{tickets}-seed{SEED}-schema{schema_version()}"
     path = cache / f"{stem}.db"
     meta_path = cache / f"{stem}.json"
