@@ -159,6 +159,12 @@ class DispatchApp(App[None]):
             return
         self.push_screen(HelpScreen(self.screen.title or "", self.screen.active_bindings))
 
+    def key_display(self, binding_id: str, default: str) -> str:
+        """How the key for ``binding_id`` is shown ("^s", "3"), after the user's keymap;
+        for hints written into a screen, so they stay true when keys are remapped."""
+        key = self._initial_keymap.get(binding_id, default).split(",")[0].strip()
+        return self.get_key_display(Binding(key, ""))
+
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         # Textual calls this on every key press while the clash stands: report it once.
         names = tuple(sorted(b.id or b.action for b in clashed_bindings))
