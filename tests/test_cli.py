@@ -1,4 +1,7 @@
-"""The CLI as a user calls it: the installed ``dispatch-tui`` command in a subprocess."""
+"""The CLI as a user calls it. Most tests run the entry point in-process with the
+user's argv (see tests/helpers.py); the ones about the process itself (no
+traceback ever on a real stderr, bytes reaching the terminal, the console script
+and ``python -m``) run the installed command in a subprocess."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import assert_one_line_error, cli
+from helpers import assert_one_line_error, cli, cli_process
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +110,7 @@ def test_bad_input_is_one_line_exit_2(demo_db: Path, args: tuple[str, ...], frag
 
 
 def test_missing_folder_is_one_line_exit_2(tmp_path: Path) -> None:
-    assert_one_line_error(cli("ticket", "list", db=tmp_path / "nope" / "x.db"), 2, "does not exist")
+    assert_one_line_error(cli_process("ticket", "list", db=tmp_path / "nope" / "x.db"), 2, "does not exist")
 
 
 def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
@@ -118,13 +121,13 @@ def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
 def test_corrupt_file_is_one_line_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     path.write_text("this is a spreadsheet, honest\n" * 100)
-    assert_one_line_error(cli("ticket", "list", db=path), 2, "not a usable dispatch-tui database")
+    assert_one_line_error(cli_process("ticket", "list", db=path), 2, "not a usable dispatch-tui database")
 
 
 def test_bad_config_file_is_one_line(tmp_path: Path, demo_db: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("name = [unclosed\n")
-    result = cli("ticket", "list", db=demo_db, env={"DISPATCH_TUI_CONFIG": str(config)})
+    result = cli_process("ticket", "list", db=demo_db, env={"DISPATCH_TUI_CONFIG": str(config)})
     assert_one_line_error(result, 2, "not valid TOML")
 
 
@@ -133,6 +136,6 @@ def test_client_text_is_printed_literally(tmp_path: Path) -> None:
     cli("init", db=db)
     hostile = "[bold red]pwn[/] \x1b]0;evil title\x07 done"
     assert cli("ticket", "add", "--client", "Acme", "--summary", hostile, db=db).returncode == 0
-    listed = cli("ticket", "list", db=db).stdout
+    listed = cli_process("ticket", "list", db=db).stdout
     assert "[bold red]pwn[/]" in listed
     assert "\x1b" not in listed and "\x07" not in listed
