@@ -223,7 +223,12 @@ class ScheduleScreen(DeskScreen):
             moment = datetime.now(UTC)
         else:
             moment = datetime.combine(data.anchor, MORNING, tzinfo=zone).astimezone(UTC)
-        return slot_index_at(slots, moment) or 0
+        index = slot_index_at(slots, moment)
+        if index is None:
+            # Before or after the shop's day: start on the morning instead.
+            morning = datetime.combine(data.anchor, MORNING, tzinfo=zone).astimezone(UTC)
+            index = slot_index_at(slots, morning)
+        return index or 0
 
     def _show_title(self) -> None:
         if self.data is None or self.anchor is None:
@@ -236,11 +241,11 @@ class ScheduleScreen(DeskScreen):
             title = Text(f"Week {IsoWeek.containing(monday)}  from {monday:%a %d %b}", style="bold")
         for day, name in sorted(self.data.board.holidays.items()):
             title.append(f"  holiday {day:%a}: {one_line(name)}", style="red")
-        title.append(f"  ·  shop time {zone.key}", style="dim")
         if self.picked:
             title.append("  ·  picked ")
             picked = f"#{self.picked.id} {self.picked.client} ({self._hours(self.picked):g} h)"
             title.append(one_line(picked), style="bold reverse")
+        title.append(f"  ·  shop time {zone.key}", style="dim")
         self.query_one("#view-title", Static).update(title)
 
     # -- the cursor and the pick list ----------------------------------------------------
@@ -319,7 +324,9 @@ class ScheduleScreen(DeskScreen):
         if cursor is None or not cursor.calls:
             self.notify("No service call under the cursor.", severity="warning", markup=False)
             return None
-        return cursor, cursor.calls[0]
+        # Overlapping calls (booked over a conflict) are drawn in start order, so the
+        # latest-starting one is the block the dispatcher sees at the cursor.
+        return cursor, cursor.calls[-1]
 
     def action_book(self) -> None:
         cursor = self.grid.cursor
@@ -446,7 +453,8 @@ class ScheduleScreen(DeskScreen):
     def _refused(self, message: Refused) -> None:
         self._saving = False
         self.refused = (message.change, message.reason)
-        self._status(f"Refused: {message.reason}  (o books it anyway, with a reason)", "bold red")
+        # The key comes first: the reason can be longer than the line.
+        self._status(f"Refused (o = do it anyway): {message.reason}", "bold red")
         self.notify(message.reason, title="Schedule conflict", severity="error", markup=False)
 
     @on(ChangeFailed)

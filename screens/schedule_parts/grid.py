@@ -52,7 +52,7 @@ class ScheduleGrid(Widget, can_focus=True):
     ScheduleGrid > .schedule-grid--header { color: $text-muted; text-style: bold; }
     ScheduleGrid > .schedule-grid--name { color: $foreground; }
     ScheduleGrid > .schedule-grid--off { background: $background; color: $text-disabled; }
-    ScheduleGrid > .schedule-grid--work { background: $boost; }
+    ScheduleGrid > .schedule-grid--work { background: $success 15%; }
     ScheduleGrid > .schedule-grid--away { background: $warning-muted; color: $warning; }
     ScheduleGrid > .schedule-grid--holiday { background: $error-muted; color: $error; }
     ScheduleGrid > .schedule-grid--call { background: $primary; color: $text; }
@@ -147,19 +147,19 @@ class ScheduleGrid(Widget, can_focus=True):
 
     def legend(self) -> Text:
         """What each shade and block means, in the board's own colours."""
-        text = Text("Legend ", style="dim")
+        text = Text()
         for name, label in (
             ("work", "working"),
             ("off", "off"),
-            ("away", "out of office"),
+            ("away", "away"),
             ("holiday", "holiday"),
-            ("call", "firm call"),
-            ("tentative", "tentative?"),
-            ("override", "booked over a conflict"),
+            ("call", "firm"),
+            ("tentative", "tentative ?"),
+            ("override", "over a conflict"),
         ):
             fill = {"away": FILL[Shade.AWAY], "holiday": FILL[Shade.HOLIDAY]}.get(name, " ")
             text.append(f"{fill}{fill}", style=self._style(name))
-            text.append(f" {label}  ")
+            text.append(f" {label} ")
         return text
 
     # -- drawing --------------------------------------------------------------------------
@@ -210,8 +210,12 @@ class ScheduleGrid(Widget, can_focus=True):
         for slot in self.slots:
             kind = shade(lane, slot, self.board)
             cells.extend((FILL[kind], fills[kind]) for _ in range(slot_width))
-        for call in self._lane_calls(lane):
-            self._draw_call(cells, call, lane, part, slot_width)
+        if self.view is View.DAY:
+            for call in self._lane_calls(lane):
+                self._draw_call(cells, call, lane, part, slot_width)
+        else:
+            for column, slot in enumerate(self.slots):
+                self._draw_day_cell(cells, column, calls_in(lane, slot, self.board.calls), part)
         if index == self.row:
             # Partial: only reverse and bold, so the cell keeps its own colours beneath.
             cursor = self._style("cursor", partial=True)
@@ -239,25 +243,51 @@ class ScheduleGrid(Widget, can_focus=True):
         covered = [i for i, slot in enumerate(self.slots) if call in calls_in(lane, slot, [call])]
         if not covered:
             return
-        if call.override_reason:
-            style = self._style("override")
-        else:
-            style = self._style("call" if call.firm else "tentative")
+        style = self._call_style(call)
         start, end = covered[0] * slot_width, (covered[-1] + 1) * slot_width
         label = self._call_label(call, part)
         for offset in range(start, end):
             at = offset - start
             cells[offset] = (label[at] if at < len(label) else " ", style)
 
+    def _call_style(self, call: CallRow) -> Style:
+        if call.override_reason:
+            return self._style("override")
+        return self._style("call" if call.firm else "tentative")
+
+    def _draw_day_cell(
+        self, cells: list[tuple[str, Style]], column: int, calls: list[CallRow], part: int
+    ) -> None:
+        """A week cell is one day: one call shows its client and summary; several show
+        one call a line, the second line saying how many more there are."""
+        if not calls:
+            return
+        slot_width = self._slot_width()
+        if len(calls) == 1:
+            call, label = calls[0], self._call_label(calls[0], part)
+        elif part == 0:
+            call, label = calls[0], self._call_label(calls[0], 0)
+        else:
+            call = calls[1]
+            more = f" +{len(calls) - 2}" if len(calls) > 2 else ""
+            label = self._call_label(call, 0) if not more else f"#{call.ticket_id}{more} more"
+        style = self._call_style(call)
+        start = column * slot_width
+        # One column of the day's own shade stays visible, so cells next to each other
+        # read as separate days.
+        for at in range(slot_width - 1):
+            cells[start + at] = (label[at] if at < len(label) else " ", style)
+
     def _call_label(self, call: CallRow, part: int) -> str:
         """Ticket, client and summary, as much as fits: a block is cut, never wrapped."""
         assert self.board is not None
         if part == 0:
-            lead = f"#{call.ticket_id}"
-            if self.view is View.WEEK:
-                lead += f" {call.starts_at.astimezone(self.board.zone):%H:%M}"
             tentative = "" if call.firm else "?"
-            return one_line(f"{lead}{tentative} {call.client}")
+            if self.view is View.WEEK:
+                # A day cell is narrow: the start hour says more than the client's name.
+                start = call.starts_at.astimezone(self.board.zone)
+                return one_line(f"#{call.ticket_id}{tentative} {start:%H}h {call.client}")
+            return one_line(f"#{call.ticket_id}{tentative} {call.client}")
         return one_line(call.summary)
 
     def _strip(

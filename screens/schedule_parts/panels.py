@@ -16,7 +16,7 @@ from dispatch_tui.services.timesheets import UtilizationReport
 from dispatch_tui.textsafe import one_line
 
 #: Characters of bar for 0..BAR_MAX utilisation.
-BAR_WIDTH = 14
+BAR_WIDTH = 12
 #: The bar's right end: above 100% is possible (overtime), so leave room past it.
 BAR_MAX = 1.2
 #: Flagged tickets listed per flag; the count says how many more there are.
@@ -70,13 +70,13 @@ def bar(ratio: float | None, target: float, width: int = BAR_WIDTH) -> Text:
     return text
 
 
-def utilization_text(report: UtilizationReport, name_width: int = 12) -> Text:
+def utilization_text(report: UtilizationReport, name_width: int = 11) -> Text:
     """One line per technician: name, bar, percentage and the flag's word."""
     thresholds = report.thresholds
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(
-        f"Week {report.week}  target {thresholds.target:.0%}, "
-        f"flag ≥{thresholds.high:.0%} or <{thresholds.low:.0%}\n",
+        f"{report.week}  | target {thresholds.target:.0%}  "
+        f"high ≥{thresholds.high:.0%}  low <{thresholds.low:.0%}\n",
         style="dim",
     )
     for row in report.rows:
@@ -85,7 +85,7 @@ def utilization_text(report: UtilizationReport, name_width: int = 12) -> Text:
         style = FLAG_STYLE[row.flag]
         percent = "  —" if row.utilization is None else f"{row.utilization:4.0%}"
         text.append(f" {percent}", style=style)
-        text.append(f" {row.billable_hours:g}/{row.available_hours:g}h", style="dim")
+        text.append(f" {row.billable_hours:g}/{row.available_hours:g}", style="dim")
         if row.flag in (Flag.HIGH, Flag.LOW):
             text.append(f" {row.flag.value}", style=style)
         text.append("\n")
