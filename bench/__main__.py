@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import dbs, keys, machine, memory, queries, report, shared, startup
+from bench import dbs, keys, machine, memory, queries, report, shared, source, startup
 
 SECTIONS = ("seeding", "startup", "keys", "queries", "shared", "memory")
 
@@ -58,9 +58,17 @@ def guarded(what: str, measure: Callable[[], Any]) -> Any:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     p = plan(args)
+    revision = "working tree"
+    if args.rev:
+        tree, revision = source.export(args.rev, dbs.CACHE)
+        source.use(tree)
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
     work = dbs.CACHE / "work"
-    results: dict[str, Any] = {"machine": machine.facts(), "quick": args.quick}
+    results: dict[str, Any] = {
+        "machine": machine.facts(),
+        "revision": revision,
+        "quick": args.quick,
+    }
     results.update({name: {} for name in SECTIONS if name in only and name != "shared"})
     built: dict[str, dbs.BenchDb] = {}
     try:
@@ -129,13 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reseed", action="store_true", help="rebuild the cached databases")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--runs", type=int, default=7, help="start-up runs per side")
+    parser.add_argument("--rev", help="measure this commit (e.g. HEAD), not the working tree")
     parser.add_argument("--only", help=f"comma-separated subset of: {','.join(SECTIONS)}")
     args = parser.parse_args(argv)
     results = run(args)
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     else:
-        print(machine.header_line(results["machine"]))
+        print(f"{machine.header_line(results['machine'])}, {results['revision']}")
         print(report.table([report.Row(**r) for r in results["rows"]]))
     return 0
 

@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from bench import source
+
 
 class ChildFailed(RuntimeError):
     """A probe crashed; the message is the last line of its error output."""
@@ -22,6 +24,7 @@ def run(module: str, args: list[str], timeout: float = 600) -> tuple[dict[str, A
         text=True,
         timeout=timeout,
         check=False,
+        cwd=source.child_cwd(),
     )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:

@@ -13,18 +13,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import child
+
 #: Beside the repository's files whatever the working directory; BENCH_CACHE moves it
 #: (the smoke test keeps its databases in a temporary folder).
 CACHE = Path(
     os.environ.get("BENCH_CACHE") or Path(__file__).resolve().parent.parent / ".bench-cache"
-)
+).resolve()
 SEED = 7
 SIZES = {"1k": 1_000, "100k": 100_000, "1M": 1_000_000}
 
@@ -60,13 +61,8 @@ def ensure(label: str, *, reseed: bool = False, cache: Path = CACHE) -> BenchDb:
         stale.unlink(missing_ok=True)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.dbs", str(partial), str(tickets), str(SEED)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    seconds = json.loads(out.stdout)["seconds"]
+    report, _ = child.run("bench.dbs", [str(partial.resolve()), str(tickets), str(SEED)], 3600)
+    seconds = report["seconds"]
     # Renamed only once complete: an interrupted seeding never leaves a "cached" half file.
     os.replace(partial, path)
     seeded_at = datetime.now(UTC).strftime("%Y-%m-%d")
