@@ -1,71 +1,394 @@
-"""Dispatch: unassigned triaged tickets beside the technician roster. Issue 4 adds assigning."""
+"""Dispatch (F4): the triaged, unassigned work in the order it should go out, the selected
+ticket's triage record, ranked technicians with reasons, and the roster.
+
+One key assigns the top suggestion, digits pick another; marked tickets go out
+together in one transaction. Escalation and client updates take a key, a line of
+text and enter. Every read and write runs on a worker; services decide, the screen
+shows what they said (EditConflict, GateClosed, InvalidInput) as notifications.
+
+While any ticket is new the triage gate is closed: a banner says how many wait and
+which key goes to Triage, and the assign key only explains. The service refuses
+too (inside its write transaction); the screen just says so before anyone tries.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from dispatch_tui.screens.base import DeskScreen
-from dispatch_tui.screens.cells import age, cell
+from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
+from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
+from dispatch_tui.screens.dispatch_parts.record import TriageRecord
+from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, roster_rows
+from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
+from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.store import StoreError
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
-from dispatch_tui.services import views
+from dispatch_tui.errors import DispatchError, EditConflict, GateClosed
+from dispatch_tui.rules.gate import GateState
+from dispatch_tui.rules.suggest import Suggestion
+from dispatch_tui.services import dispatch, followup, suggestions
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.dispatch import gate_state
+from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, dispatch_data
+from dispatch_tui.textsafe import one_line
 
-QUEUE_COLUMNS = [
-    ("#", 6),
-    ("Waiting", 8),
-    ("Priority", 9),
-    ("Est h", 5),
-    ("Client", 18),
-    ("Summary", None),
-]
-ROSTER_COLUMNS = [("Technician", 14), ("Tier", 4), ("Skills", None)]
+if TYPE_CHECKING:
+    from dispatch_tui.app import DispatchApp
+
+#: Seconds between gate checks: a ticket recorded by anyone closes the gate, and the
+#: banner should say so about as fast as the header's counts do.
+GATE_SECONDS = 2.0
+
+
+#: Notification titles for the refusals a dispatcher can act on.
+REFUSAL_TITLES: dict[type[Exception], str] = {
+    GateClosed: "Gate closed",
+    EditConflict: "Changed by someone else",
+}
 
 
 class DispatchScreen(DeskScreen):
     TITLE = "Dispatch"
     CSS_PATH = "dispatch.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "assign", "Assign top", id="dispatch.assign"),
+        *(
+            Binding(str(n), f"pick({n})", f"Assign #{n}", show=False, id=f"dispatch.pick_{n}")
+            for n in range(1, MAX_PICK + 1)
+        ),
+        Binding("space", "mark", "Mark", id="dispatch.mark"),
+        Binding("b", "bulk_assign", "Bulk assign", id="dispatch.bulk_assign"),
+        Binding("e", "escalate('tier3')", "Escalate", id="dispatch.escalate"),
+        Binding(
+            "E", "escalate('manager')", "To manager", show=False, id="dispatch.escalate_manager"
+        ),
+        Binding("c", "client_update", "Client update", id="dispatch.client_update"),
+        Binding("o", "sort", "Sort", id="dispatch.sort"),
+        Binding("t", "tech_queue", "Tech queue", id="dispatch.tech_queue"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Unknown until the first check; treated as closed, the safe side.
+        self.gate: GateState | None = None
+        self._data: DispatchData | None = None
+        self._items: list[BoardTicket] = []
+        self._marks: set[int] = set()
+        self._sort = SortBy.PRIORITY
+        #: Ranked technicians per ticket id, for this load of the board.
+        self._ranked: dict[int, list[Suggestion]] = {}
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal():
-            with Vertical(id="queue-pane"):
-                yield Static("Triaged, unassigned, oldest first", classes="caption")
-                yield KeyedTable(QUEUE_COLUMNS, id="queue")
+        yield Static(id="gate-banner")
+        with Horizontal(id="top-row"):
+            with Vertical(id="work-pane"):
+                yield Static(id="work-caption", classes="caption")
+                yield KeyedTable(WORK_COLUMNS, id="queue")
+            with Vertical(id="side-pane"):
+                yield Static("Suggested technicians, best first", classes="caption")
+                with VerticalScroll(id="suggestions-scroll"):
+                    yield SuggestionList(id="suggestions")
+        with Horizontal(id="bottom-row"):
+            yield TriageRecord(id="record")
             with Vertical(id="roster-pane"):
-                yield Static("Technicians", classes="caption")
+                yield Static(
+                    "Roster: now, open, queued h, utilisation (target 75%)",
+                    classes="caption",
+                    id="roster-caption",
+                )
                 yield KeyedTable(ROSTER_COLUMNS, id="roster")
 
     def loading_widgets(self) -> list[Widget]:
         return [self.query_one("#queue"), self.query_one("#roster")]
 
-    def fetch(self, desk: Desk) -> views.DispatchBoard:
-        return views.dispatch_board(desk)
+    @property
+    def work_table(self) -> KeyedTable:
+        return self.query_one("#queue", KeyedTable)
 
-    def show(self, data: views.DispatchBoard) -> None:
-        now = datetime.now(UTC)
-        self.query_one("#queue", KeyedTable).show_rows(
-            [
-                (
-                    row.id,
-                    [
-                        cell(row.id),
-                        age(row.created_at, now),
-                        cell(row.priority or "—"),
-                        cell("" if row.estimate_hours is None else f"{row.estimate_hours:g}"),
-                        cell(row.client),
-                        cell(row.summary),
-                    ],
+    def key_for(self, binding_id: str, default: str) -> str:
+        return cast("DispatchApp", self.app).key_display(binding_id, default)
+
+    # -- the triage gate --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(GATE_SECONDS, self._poll_gate)
+        self._poll_gate()
+        self.work_table.focus()
+
+    def reload(self) -> None:
+        # On F4 and ctrl+r too: the banner must be right the moment the screen shows.
+        super().reload()
+        self._check_gate()
+
+    def _poll_gate(self) -> None:
+        if self.is_active:
+            self._check_gate()
+
+    @work(thread=True, exclusive=True, group="dispatch-gate", exit_on_error=False)
+    def _check_gate(self) -> None:
+        try:
+            state = gate_state(self.desk)
+        except (StoreError, DispatchError):
+            return  # the header reports an unreadable file; the banner keeps its last word
+        self.app.call_from_thread(self.show_gate, state)
+
+    def show_gate(self, state: GateState) -> None:
+        self.gate = state
+        banner = self.query_one("#gate-banner", Static)
+        banner.display = not state.open
+        if not state.open:
+            key = self.key_for("screen.triage", "f3")
+            noun = "ticket waits" if state.untriaged == 1 else "tickets wait"
+            banner.update(
+                Text.assemble(
+                    ("Gate closed: ", "bold"),
+                    f"{state.untriaged} {noun} for triage. Triage all before dispatching any: "
+                    "press ",
+                    (key, "bold reverse"),
+                    " to triage.",
                 )
-                for row in data.queue
-            ]
+            )
+
+    def _gate_says_no(self) -> bool:
+        """Explain and refuse while the gate is closed; the service checks again anyway."""
+        if self.gate is not None and self.gate.open:
+            return False
+        waiting = self.gate.untriaged if self.gate else "Some"
+        key = self.key_for("screen.triage", "f3")
+        self.notify(
+            f"{waiting} new tickets must be triaged before any is assigned. "
+            f"Press {key} to triage them.",
+            title="Gate closed",
+            severity="warning",
+            markup=False,
         )
-        self.query_one("#roster", KeyedTable).show_rows(
-            [
-                (tech.id, [cell(tech.name), cell(tech.tier), cell(tech.skills.replace(",", ", "))])
-                for tech in data.technicians
-            ]
+        return True
+
+    # -- loading and showing ----------------------------------------------------------------
+
+    def fetch(self, desk: Desk) -> DispatchData:
+        return dispatch_data(desk)
+
+    def show(self, data: DispatchData) -> None:
+        self._data = data
+        self._ranked.clear()
+        present = {b.ticket.id for b in data.tickets}
+        self._marks &= present
+        self.show_gate(data.gate)
+        self._show_work()
+        self.query_one("#roster-caption", Static).update(
+            Text(f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}")
         )
+        self.query_one("#roster", KeyedTable).show_rows(roster_rows(data.roster))
+        self._selection_changed()
+
+    def _show_work(self) -> None:
+        if self._data is None:
+            return
+        now = datetime.now(UTC)
+        self._items = sort_tickets(self._data.tickets, self._sort)
+        marked = f", {len(self._marks)} marked" if self._marks else ""
+        self.query_one("#work-caption", Static).update(
+            Text(f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}.")
+        )
+        self.work_table.show_rows(
+            [(b.ticket.id, work_row(b, b.ticket.id in self._marks, now)) for b in self._items]
+        )
+
+    def selected(self) -> BoardTicket | None:
+        key = self.work_table.current_key
+        return next((b for b in self._items if str(b.ticket.id) == key), None)
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        item = self.selected()
+        self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
+        panel = self.query_one("#suggestions", SuggestionList)
+        assign_key = self.key_for("dispatch.assign", "a")
+        if item is None:
+            panel.show([], assign_key)
+            return
+        ticket_id = item.ticket.id or 0
+        if ticket_id in self._ranked:
+            panel.show(self._ranked[ticket_id], assign_key)
+            return
+        panel.show(None, assign_key)
+        self._suggest(ticket_id)
+
+    @work(thread=True, exclusive=True, group="dispatch-suggest", exit_on_error=False)
+    def _suggest(self, ticket_id: int) -> None:
+        try:
+            ranked = suggestions.suggest_for(self.desk, ticket_id).suggestions
+        except (StoreError, DispatchError) as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self._suggested, ticket_id, ranked)
+
+    def _suggested(self, ticket_id: int, ranked: list[Suggestion]) -> None:
+        self._ranked[ticket_id] = ranked
+        item = self.selected()
+        if item is not None and item.ticket.id == ticket_id:
+            self.query_one("#suggestions", SuggestionList).show(
+                ranked, self.key_for("dispatch.assign", "a")
+            )
+
+    # -- acting -----------------------------------------------------------------------------
+
+    def _act(self, done: str, action: Callable[[Desk], Any]) -> None:
+        """Run a service call on a worker; say what happened; reload the board."""
+        self._run_action(done, action)
+
+    @work(thread=True, group="dispatch-act", exit_on_error=False)
+    def _run_action(self, done: str, action: Callable[[Desk], Any]) -> None:
+        try:
+            action(self.desk)
+        except (StoreError, DispatchError) as exc:
+            self.app.call_from_thread(self._refused, exc)
+            self.app.call_from_thread(self.reload)
+            return
+        self.app.call_from_thread(self._acted, done)
+
+    def _acted(self, done: str) -> None:
+        self.notify(done, markup=False)
+        self.reload()
+
+    def _refused(self, exc: Exception) -> None:
+        title = next((t for kind, t in REFUSAL_TITLES.items() if isinstance(exc, kind)), "Not done")
+        self.notify(one_line(str(exc)), title=title, severity="error", markup=False)
+
+    def action_assign(self) -> None:
+        self.action_pick(1)
+
+    def action_pick(self, number: int) -> None:
+        """Assign the marked tickets (or the highlighted one) to suggestion ``number``."""
+        if self._gate_says_no():
+            return
+        item = self.selected()
+        if item is None:
+            self.notify("Nothing waiting for a technician.", markup=False)
+            return
+        ranked = self._ranked.get(item.ticket.id or 0)
+        if ranked is None:
+            self.notify("Still working out the suggestions; try again in a moment.", markup=False)
+            return
+        if not 1 <= number <= min(len(ranked), MAX_PICK):
+            self.notify(f"There is no suggestion {number}.", severity="warning", markup=False)
+            return
+        choice = ranked[number - 1]
+        if self._marks:
+            self._assign_marked(choice)
+            return
+        ticket = item.ticket
+        self._act(
+            f"#{ticket.id} assigned to {choice.name}",
+            lambda d: dispatch.assign_ticket(
+                d, ticket.id or 0, choice.tech_id, expect_version=ticket.version
+            ),
+        )
+
+    def action_bulk_assign(self) -> None:
+        if not self._marks:
+            key = self.key_for("dispatch.mark", "space")
+            self.notify(f"Mark tickets with {key} first.", severity="warning", markup=False)
+            return
+        self.action_pick(1)
+
+    def _assign_marked(self, choice: Suggestion) -> None:
+        # In the order shown: that is the order they join the technician's queue.
+        chosen = [b.ticket for b in self._items if b.ticket.id in self._marks]
+        ids = [t.id or 0 for t in chosen]
+        versions = {t.id or 0: t.version for t in chosen}
+        self._marks.clear()
+        self._act(
+            f"{len(ids)} tickets assigned to {choice.name}",
+            lambda d: dispatch.assign_many(d, ids, choice.tech_id, expect_versions=versions),
+        )
+
+    def action_mark(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        ticket_id = item.ticket.id or 0
+        self._marks.symmetric_difference_update({ticket_id})
+        self._show_work()
+        if self.work_table.cursor_row < self.work_table.row_count - 1:
+            self.work_table.move_cursor(row=self.work_table.cursor_row + 1)
+
+    def action_sort(self) -> None:
+        self._sort = self._sort.next()
+        self._show_work()
+
+    def action_escalate(self, to: str) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        ticket = item.ticket
+        where = followup.TARGET_NAMES.get(to, to)
+
+        def escalate(reason: str | None) -> None:
+            if reason:
+                self._act(
+                    f"#{ticket.id} escalated to {where}",
+                    lambda d: followup.escalate(
+                        d, ticket.id or 0, reason=reason, to=to, expect_version=ticket.version
+                    ),
+                )
+
+        self.app.push_screen(
+            TextPrompt(
+                f"Escalate #{ticket.id} {ticket.summary} to {where}: why?",
+                "the reason, e.g. needs domain admin rights",
+                "escalate",
+            ),
+            escalate,
+        )
+
+    def action_client_update(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        ticket_id = item.ticket.id or 0
+
+        def log(text: str | None) -> None:
+            if text:
+                self._act(
+                    f"client update logged on #{ticket_id}",
+                    lambda d: followup.log_client_update(d, ticket_id, text),
+                )
+
+        self.app.push_screen(
+            TextPrompt(
+                f"What did you tell {item.client} about #{ticket_id}?",
+                "e.g. a technician calls before noon",
+                "log the update",
+            ),
+            log,
+        )
+
+    def action_tech_queue(self) -> None:
+        if self._data is None or not self._data.roster.rows:
+            return
+        techs = [(r.load.id, r.load.name) for r in self._data.roster.rows]
+        key = self.query_one("#roster", KeyedTable).current_key
+        index = next((i for i, (tech_id, _) in enumerate(techs) if str(tech_id) == key), 0)
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.reload()
+
+        self.app.push_screen(TechQueueView(techs, index), closed)

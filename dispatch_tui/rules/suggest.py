@@ -103,7 +103,7 @@ class Suggestion:
 
 
 def _hours(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") + " h"
+    return f"{round(value, 2):g} h"
 
 
 def _tier_reason(ticket: TicketFacts, tier: int, weights: Weights) -> tuple[float, str]:
