@@ -61,11 +61,15 @@ class DispatchApp(App[None]):
         "dashboard": DashboardScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "switch_mode('intake')", "Intake", id="screen.intake"),
-        Binding("f3", "switch_mode('triage')", "Triage", id="screen.triage"),
-        Binding("f4", "switch_mode('dispatch')", "Dispatch", id="screen.dispatch"),
-        Binding("f5", "switch_mode('schedule')", "Schedule", id="screen.schedule"),
-        Binding("f6", "switch_mode('dashboard')", "Dashboard", id="screen.dashboard"),
+        # Priority: the section keys must work from any field; TextArea, for one,
+        # binds f6 to "select line" and would otherwise swallow the Dashboard key.
+        Binding("f2", "switch_mode('intake')", "Intake", id="screen.intake", priority=True),
+        Binding("f3", "switch_mode('triage')", "Triage", id="screen.triage", priority=True),
+        Binding("f4", "switch_mode('dispatch')", "Dispatch", id="screen.dispatch", priority=True),
+        Binding("f5", "switch_mode('schedule')", "Schedule", id="screen.schedule", priority=True),
+        Binding(
+            "f6", "switch_mode('dashboard')", "Dashboard", id="screen.dashboard", priority=True
+        ),
         Binding("question_mark", "help", "Help", id="app.help"),
         # Textual's own quit and palette bindings have no id, so they could not be
         # remapped; declaring them here replaces them.

@@ -207,3 +207,17 @@ async def test_unusable_database_shows_an_error_screen(tmp_path: Path, kind: str
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_section_keys_work_from_inside_a_text_area(shell_db: Path) -> None:
+    from textual.widgets import TextArea
+
+    app = DispatchApp(shell_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        app.screen.query_one("#description", TextArea).focus()
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert app.current_mode == "dashboard"
