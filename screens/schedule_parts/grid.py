@@ -52,7 +52,7 @@ class ScheduleGrid(Widget, can_focus=True):
     ScheduleGrid > .schedule-grid--header { color: $text-muted; text-style: bold; }
     ScheduleGrid > .schedule-grid--name { color: $foreground; }
     ScheduleGrid > .schedule-grid--off { background: $background; color: $text-disabled; }
-    ScheduleGrid > .schedule-grid--work { background: $success 15%; }
+    ScheduleGrid > .schedule-grid--work { background: $success 20%; }
     ScheduleGrid > .schedule-grid--away { background: $warning-muted; color: $warning; }
     ScheduleGrid > .schedule-grid--holiday { background: $error-muted; color: $error; }
     ScheduleGrid > .schedule-grid--call { background: $primary; color: $text; }
@@ -155,10 +155,10 @@ class ScheduleGrid(Widget, can_focus=True):
             ("holiday", "holiday"),
             ("call", "firm"),
             ("tentative", "tentative ?"),
-            ("override", "over a conflict"),
+            ("override", "override"),
         ):
-            fill = {"away": FILL[Shade.AWAY], "holiday": FILL[Shade.HOLIDAY]}.get(name, " ")
-            text.append(f"{fill}{fill}", style=self._style(name))
+            swatch = {"away": "╱╱", "holiday": "░░", "off": "· "}.get(name, "  ")
+            text.append(swatch, style=self._style(name))
             text.append(f" {label} ")
         return text
 
@@ -210,6 +210,9 @@ class ScheduleGrid(Widget, can_focus=True):
         for slot in self.slots:
             kind = shade(lane, slot, self.board)
             cells.extend((FILL[kind], fills[kind]) for _ in range(slot_width))
+            if kind is Shade.OFF:
+                # A dot per slot: off-hours stay visible where colours are few (256, mono).
+                cells[-slot_width] = ("·", fills[kind])
         if self.view is View.DAY:
             for call in self._lane_calls(lane):
                 self._draw_call(cells, call, lane, part, slot_width)
