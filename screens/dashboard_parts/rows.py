@@ -17,7 +17,7 @@ CHECK_COLUMNS: list[tuple[str, int | None]] = [("Count", 5), ("Check", None)]
 TICKET_COLUMNS: list[tuple[str, int | None]] = [
     # Narrow panel: status and the rest are one Enter away, in the ticket detail.
     ("#", 5),
-    ("Priority", 8),
+    ("Priority", 9),
     ("Age", 7),
     ("Client: summary", None),
 ]
