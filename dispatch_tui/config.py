@@ -3,6 +3,7 @@
 - Database: ``--db`` or ``DISPATCH_TUI_DB``, else ``dispatch.db`` in the user data
   directory (``~/.local/share/dispatch-tui`` on Linux, ``~/Library/Application
   Support/dispatch-tui`` on macOS, ``%LOCALAPPDATA%\\dispatch-tui`` on Windows).
+  A value starting with ``postgresql://`` names a PostgreSQL database instead.
 - Config: ``DISPATCH_TUI_CONFIG`` or ``config.toml`` in the user config directory
   (``~/.config/dispatch-tui`` on Linux). It holds per-person settings only; what
   the whole shop shares (time zone, SLA targets, holidays) lives in the database.
@@ -31,14 +32,42 @@ from dispatch_tui.errors import InvalidInput
 APP_NAME = "dispatch-tui"
 DB_ENV = "DISPATCH_TUI_DB"
 CONFIG_ENV = "DISPATCH_TUI_CONFIG"
+#: Values of --db / DISPATCH_TUI_DB taken as a server URL (the same list as store's).
+DB_URL_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "dispatch.db"
 
 
-def resolve_db_path(cli_value: str | None) -> Path:
+class _NoFolder:
+    """The "folder" of a server database: there is nothing to create on our side."""
+
+    def mkdir(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+class DatabaseURL(str):
+    """A ``postgresql://`` URL given as the database: kept as text (a Path would fold
+    its ``//``), answering the two questions the commands ask of a path."""
+
+    def exists(self) -> bool:
+        """Whether the database already holds a dispatch-tui desk (``init`` and ``--demo``
+        ask, to know whether they are setting up a new one)."""
+        from dispatch_tui.store.postgres_backend import holds_desk
+
+        return holds_desk(self)
+
+    @property
+    def parent(self) -> _NoFolder:
+        # The database belongs to the server's administrator; we never create it.
+        return _NoFolder()
+
+
+def resolve_db_path(cli_value: str | None) -> Path | DatabaseURL:
     value = cli_value or os.environ.get(DB_ENV)
+    if value and value.startswith(DB_URL_PREFIXES):
+        return DatabaseURL(value)
     return Path(value).expanduser() if value else default_db_path()
 
 

@@ -48,6 +48,12 @@ class BackupResult:
 
 def backup(db: Database, dest: str | os.PathLike[str], *, force: bool = False) -> BackupResult:
     """Copy ``db`` to ``dest``; refuse an existing ``dest`` unless ``force``."""
+    if db.kind != "sqlite":
+        # SQLite's online backup API copies a file; a server has its own tool for that.
+        raise BackupFailed(
+            f"{db.path} is a PostgreSQL database: back it up with pg_dump "
+            "(for example: pg_dump -Fc -f desk.dump URL); backup copies SQLite files"
+        )
     target = Path(dest).expanduser().resolve()
     if target == db.path:
         raise BackupFailed("the backup destination is the database itself; choose another path")

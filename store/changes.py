@@ -10,6 +10,9 @@ and therefore no lock that could delay anyone's save.
 When the value moves, the new rows of ``audit_event`` (its id only grows) say what
 changed. Some commits write no audit event (claims, settings renewals), so a poll
 also reports ``changed`` on its own: a screen that shows claims re-reads them then.
+
+On PostgreSQL the signal is a ``NOTIFY`` that every write transaction sends at commit
+(store/pg_changes.py) instead of ``data_version``; the rest is the same.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
@@ -55,6 +58,47 @@ _SELECT = (
 )
 
 
+class ChangeFeed(Protocol):
+    """How one backend tells that others committed, and reads the change log."""
+
+    def moved(self) -> bool:
+        """Whether another connection committed since the previous call."""
+
+    def last_id(self) -> int:
+        """The newest ``audit_event`` id now."""
+
+    def rows_after(self, after_id: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` audit rows with a greater id, oldest first, ``at`` as text."""
+
+    def close(self) -> None: ...
+
+
+class DataVersionFeed:
+    """SQLite: one dedicated autocommit connection polled for ``PRAGMA data_version``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._data_version = self._pragma_data_version()
+
+    def _pragma_data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def moved(self) -> bool:
+        version = self._pragma_data_version()
+        moved, self._data_version = version != self._data_version, version
+        return moved
+
+    def last_id(self) -> int:
+        return int(self._conn.execute("SELECT coalesce(max(id), 0) FROM audit_event").fetchone()[0])
+
+    def rows_after(self, after_id: int, limit: int) -> list[tuple[Any, ...]]:
+        # One statement in autocommit: its read lock ends when the rows are fetched.
+        return self._conn.execute(_SELECT, (after_id, limit)).fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class ChangeWatcher:
     """Poll for commits by other connections and return the audit events they wrote.
 
@@ -65,31 +109,21 @@ class ChangeWatcher:
     def __init__(self, db: Database, *, batch: int = DEFAULT_BATCH) -> None:
         self.batch = batch
         self._lock = threading.Lock()
-        # Read-write although it never writes: a read-only connection cannot roll back
-        # the hot journal a crashed writer left, and would fail until someone else did.
-        self._conn: sqlite3.Connection | None = db.connect_raw()
-        self._data_version = self._pragma_data_version()
-        last = self._conn.execute("SELECT coalesce(max(id), 0) FROM audit_event").fetchone()
-        self._last_id = int(last[0])
+        self._feed: ChangeFeed | None = db.backend.change_feed()
+        self._last_id = self._feed.last_id()
         self._behind = False
 
     @property
     def last_seen_id(self) -> int:
         return self._last_id
 
-    def _pragma_data_version(self) -> int:
-        assert self._conn is not None, "the watcher is closed"
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-
     def poll(self) -> Changes:
         """One check: nothing if nobody committed, else the new events (at most ``batch``)."""
         with self._lock:
-            version = self._pragma_data_version()
-            if version == self._data_version and not self._behind:
+            assert self._feed is not None, "the watcher is closed"
+            if not self._feed.moved() and not self._behind:
                 return Changes(changed=False)
-            self._data_version = version
-            # One statement in autocommit: its read lock ends when the rows are fetched.
-            rows = self._conn.execute(_SELECT, (self._last_id, self.batch + 1)).fetchall()
+            rows = self._feed.rows_after(self._last_id, self.batch + 1)
             truncated = len(rows) > self.batch
             rows = rows[: self.batch]
             events = [ChangeEvent(*row) for row in rows]
@@ -100,9 +134,9 @@ class ChangeWatcher:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._feed is not None:
+                self._feed.close()
+                self._feed = None
 
     def __enter__(self) -> ChangeWatcher:
         return self

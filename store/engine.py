@@ -1,4 +1,8 @@
-"""Opening the database file and running short read and write transactions.
+"""Opening the database and running short read and write transactions.
+
+``Database(target)`` takes a file path (SQLite, store/sqlite_backend.py) or a
+``postgresql://`` URL (store/postgres_backend.py); what differs between the two lives
+in those backends, and this class keeps the contract both honour.
 
 The shared-file rules (see README, "Sharing one file"): SQLite keeps a rollback
 journal (``journal_mode=DELETE``) because WAL needs shared memory on one host and
@@ -16,7 +20,7 @@ a regression shows up in the log rather than as another dispatcher's lock timeou
 from __future__ import annotations
 
 import logging
-import os
+import os  # noqa: F401 - tests patch engine.os.access to fake a read-only file
 import random
 import re
 import sqlite3
@@ -24,18 +28,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.request import pathname2url
 
-from sqlalchemy import event
+from dispatch_tui.store import schema
+from dispatch_tui.store.errors import DatabaseLocked, StaleRecord
+from dispatch_tui.store.postgres_backend import PostgresBackend, is_url
+from dispatch_tui.store.sqlite_backend import QUICK_CHECK_AT_OPEN_MAX_BYTES, SQLiteBackend
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.pool import NullPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session
 
-from dispatch_tui.store import schema
-from dispatch_tui.store.errors import DatabaseLocked, DatabaseUnusable, StaleRecord
+__all__ = ["DEFAULT_LOCK_TIMEOUT_S", "QUICK_CHECK_AT_OPEN_MAX_BYTES", "Database", "is_url"]
 
 #: How long a write waits for another dispatcher's lock before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 10.0
@@ -44,35 +48,7 @@ DEFAULT_LOCK_TIMEOUT_S = 10.0
 #: reader stops every other dispatcher from committing.
 LONG_TRANSACTION_S = 2.0
 
-#: ``quick_check`` reads every page of the file. Measured on a 100,000-ticket demo
-#: file (82 MB): 0.2 s with the file in the page cache, 1.6 s cold, on a local disk;
-#: on a network share it is the time to read the whole file, and it holds a read lock
-#: (blocking others' commits) all along. So opening runs it only on files up to this
-#: size (a few thousand tickets, tens of milliseconds); bigger files are checked by
-#: ``dispatch-tui doctor`` and ``backup``, and the TUI runs ``Database.quick_check()``
-#: in a background worker after start-up.
-QUICK_CHECK_AT_OPEN_MAX_BYTES = 8 * 1024 * 1024
-
 log = logging.getLogger("dispatch_tui.store")
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text
-
-
-def _readonly_reason(path: Path) -> str | None:
-    if not os.access(path, os.W_OK):
-        return "the file is read-only"
-    if not os.access(path.parent, os.W_OK):
-        # SQLite writes its rollback journal beside the file.
-        return "its folder is read-only (SQLite needs to create a journal file there)"
-    try:
-        if os.statvfs(path).f_flag & os.ST_RDONLY:
-            return "it sits on a read-only file system"
-    except OSError:
-        pass
-    return None
 
 
 def _stale_message(exc: StaleDataError) -> str:
@@ -85,7 +61,7 @@ def _stale_message(exc: StaleDataError) -> str:
 
 
 class Database:
-    """One dispatch-tui database file, opened, checked and migrated to the current schema.
+    """One dispatch-tui database, opened, checked and migrated to the current schema.
 
     ``read()`` and ``write()`` hand out short-lived sessions; nothing is held open
     between them, so a dispatcher looking at a form never blocks another's save.
@@ -99,91 +75,38 @@ class Database:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
         check_at_open: bool = True,
     ) -> None:
-        self.path = Path(path).expanduser().resolve()
+        self.backend: SQLiteBackend | PostgresBackend = (
+            PostgresBackend(path, lock_timeout=lock_timeout)
+            if is_url(path)
+            else SQLiteBackend(path, lock_timeout=lock_timeout)
+        )
+        #: The file (SQLite) or the URL without its password (PostgreSQL), for messages.
+        self.path: Path | str = self.backend.path
+        #: What ``Database()`` takes to open the same database again.
+        self.target: Path | str = self.backend.target
         self.lock_timeout = lock_timeout
-        self._check_path(create)
-        existed = self.path.exists()
-        mode = "rwc" if create else "rw"
-        uri = f"file:{pathname2url(str(self.path))}?mode={mode}"
-
-        def connect() -> sqlite3.Connection:
-            # isolation_level=None: pysqlite must not issue its own BEGIN; our
-            # "begin" hook below decides between BEGIN and BEGIN IMMEDIATE.
-            return sqlite3.connect(
-                uri, uri=True, timeout=lock_timeout, isolation_level=None, check_same_thread=False
-            )
-
-        # NullPool: a connection per transaction. Opening a local SQLite file costs
-        # microseconds, and no pooled connection can keep a stale read lock alive.
-        self.engine: Engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
-        event.listen(self.engine, "connect", self._on_connect)
-        event.listen(self.engine, "begin", self._on_begin)
+        self.backend.check_target(create)
+        existed = self.backend.exists()
+        self.engine: Engine = self.backend.make_engine(create)
         try:
             # Checked before any migration may write to the file: a damaged file is
             # refused untouched.
-            if check_at_open and existed and self._small_enough_to_check_at_open():
-                problems = self.quick_check(max_errors=1)
+            if check_at_open and existed:
+                problems = self.backend.open_check()
                 if problems:
-                    raise DatabaseUnusable(
-                        f"{self.path} is damaged ({problems[0]}); it was not changed. "
-                        "Run 'dispatch-tui doctor', or restore it from a backup"
-                    )
+                    raise self.backend.damaged(problems[0])
             schema.ensure_current(self, create=create)
-        except (SADatabaseError, sqlite3.DatabaseError) as exc:
+        except (SADatabaseError, sqlite3.DatabaseError, *self.backend.driver_errors) as exc:
             self.engine.dispose()
-            reason = getattr(exc, "orig", None) or exc
-            raise DatabaseUnusable(
-                f"{self.path} is not a usable dispatch-tui database ({reason}); "
-                "check the path, or restore it from a backup"
-            ) from None
+            raise self.backend.unusable(getattr(exc, "orig", None) or exc) from None
         except BaseException:
             self.engine.dispose()
             raise
 
-    # -- opening -----------------------------------------------------------------
-
-    def _check_path(self, create: bool) -> None:
-        folder = self.path.parent
-        if not folder.is_dir():
-            raise DatabaseUnusable(
-                f"the folder {folder} does not exist; create it or pass another --db path"
-            )
-        if self.path.is_dir():
-            raise DatabaseUnusable(f"{self.path} is a folder, not a database file")
-        if not self.path.exists():
-            if create:
-                return
-            raise DatabaseUnusable(
-                f"no database at {self.path}; run 'dispatch-tui init --db {self.path}' "
-                "to create one, or 'dispatch-tui --demo' for a demo"
-            )
-        reason = _readonly_reason(self.path)
-        if reason:
-            raise DatabaseUnusable(
-                f"cannot write to {self.path}: {reason}; "
-                "fix its permissions or copy it somewhere writable"
-            )
-
-    def _on_connect(self, dbapi_conn: sqlite3.Connection, _record) -> None:
-        ms = int(self.lock_timeout * 1000)
-        dbapi_conn.execute(f"PRAGMA busy_timeout = {ms}")
-        dbapi_conn.execute("PRAGMA foreign_keys = ON")
-        dbapi_conn.execute("PRAGMA synchronous = FULL")
-        dbapi_conn.execute("PRAGMA locking_mode = NORMAL")
-        mode = dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode.lower() != "delete":
-            mode = dbapi_conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        if mode.lower() != "delete":
-            raise DatabaseUnusable(
-                f"{self.path} is in journal mode {mode!r} and could not be switched to 'delete'; "
-                "a shared file needs a rollback journal"
-            )
-
-    def _small_enough_to_check_at_open(self) -> bool:
-        try:
-            return self.path.stat().st_size <= QUICK_CHECK_AT_OPEN_MAX_BYTES
-        except OSError:
-            return False
+    @property
+    def kind(self) -> str:
+        """Which backend: 'sqlite' or 'postgresql'."""
+        return self.backend.kind
 
     # -- checks ------------------------------------------------------------------
 
@@ -191,34 +114,22 @@ class Database:
         """A plain sqlite3 connection in autocommit mode, for checks, backups and watchers.
 
         Same busy timeout as the engine; it never creates the file. The caller closes it.
+        SQLite only: on PostgreSQL it raises DatabaseUnusable saying to use pg_dump.
         """
-        mode = "ro" if readonly else "rw"
-        uri = f"file:{pathname2url(str(self.path))}?mode={mode}"
-        conn = sqlite3.connect(
-            uri, uri=True, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
-        return conn
+        return self.backend.connect_raw(readonly=readonly)
 
     def quick_check(self, *, max_errors: int = 10) -> list[str]:
         """SQLite's ``quick_check``: the problems found, or an empty list when the file is ok.
 
         It reads the whole file under one read lock (see QUICK_CHECK_AT_OPEN_MAX_BYTES
-        for what that costs); call it from a worker, never on the UI thread.
+        for what that costs); call it from a worker, never on the UI thread. On
+        PostgreSQL there is no file to check and it returns an empty list.
         """
-        # Read-write although it only reads: after a crash the file has a hot journal,
-        # which a read-only connection cannot roll back ("attempt to write a readonly
-        # database"); tests/test_crash_safety.py caught exactly that.
-        return _check(self.connect_raw(), "quick_check", max_errors)
+        return self.backend.quick_check(max_errors=max_errors)
 
     def integrity_check(self, *, max_errors: int = 10) -> list[str]:
         """SQLite's full ``integrity_check`` (about 5x slower than quick_check)."""
-        return _check(self.connect_raw(), "integrity_check", max_errors)
-
-    @staticmethod
-    def _on_begin(conn) -> None:
-        immediate = conn.get_execution_options().get("dispatch_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        return self.backend.integrity_check(max_errors=max_errors)
 
     # -- transactions ------------------------------------------------------------
 
@@ -234,23 +145,28 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One short write transaction started with BEGIN IMMEDIATE, committed on exit.
+        """One short write transaction that holds the write lock from its start, committed on exit.
 
-        Taking the write lock up front means a transaction never has to upgrade a
-        read lock, which is where two writers deadlock in rollback-journal mode.
-        Waiting for the lock is SQLite's busy timeout; a lock refused at once is
-        retried with jittered backoff until the same timeout has passed.
+        SQLite: BEGIN IMMEDIATE. Taking the write lock up front means a transaction
+        never has to upgrade a read lock, which is where two writers deadlock in
+        rollback-journal mode. PostgreSQL: an advisory lock with the same effect (see
+        store/postgres_backend.py for why not SERIALIZABLE). Waiting for the lock is
+        the busy (lock) timeout; a lock refused at once is retried with jittered
+        backoff until the same timeout has passed.
         """
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         while True:
             session = Session(self.engine, expire_on_commit=False)
             try:
-                session.connection(execution_options={"dispatch_immediate": True})
+                wait = max(deadline - time.monotonic(), 0.001)
+                session.connection(
+                    execution_options={"dispatch_immediate": True, "dispatch_lock_wait": wait}
+                )
                 break
             except OperationalError as exc:
                 session.close()
-                if not _is_lock_error(exc):
+                if not self.backend.is_lock_error(exc):
                     raise
                 if time.monotonic() + delay >= deadline:
                     raise DatabaseLocked(
@@ -262,6 +178,7 @@ class Database:
         started = time.monotonic()
         try:
             yield session
+            self.backend.before_commit(session)
             session.commit()
         except StaleDataError as exc:
             session.rollback()
@@ -270,7 +187,7 @@ class Database:
             raise StaleRecord(_stale_message(exc)) from None
         except OperationalError as exc:
             session.rollback()
-            if _is_lock_error(exc):
+            if self.backend.is_lock_error(exc):
                 raise DatabaseLocked(
                     f"{self.path} stayed locked by another dispatcher; nothing was saved, try again"
                 ) from None
@@ -287,15 +204,6 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
-
-
-def _check(conn: sqlite3.Connection, pragma: str, max_errors: int) -> list[str]:
-    try:
-        rows = conn.execute(f"PRAGMA {pragma}({int(max_errors)})").fetchall()
-    finally:
-        conn.close()
-    found = [str(row[0]) for row in rows]
-    return [] if found == ["ok"] else found
 
 
 def _warn_if_long(kind: str, started: float) -> None:

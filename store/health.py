@@ -17,7 +17,9 @@ from typing import Any, Literal
 from urllib.request import pathname2url
 
 from dispatch_tui.store import schema
-from dispatch_tui.store.engine import DEFAULT_LOCK_TIMEOUT_S, _readonly_reason
+from dispatch_tui.store.engine import DEFAULT_LOCK_TIMEOUT_S
+from dispatch_tui.store.postgres_backend import PostgresBackend, is_url
+from dispatch_tui.store.sqlite_backend import _readonly_reason
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -88,7 +90,8 @@ class Mount:
 
 @dataclass
 class HealthReport:
-    path: Path
+    #: The file, or a PostgreSQL URL without its password.
+    path: Path | str
     findings: list[Finding] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
 
@@ -215,6 +218,17 @@ def diagnose(
     mountinfo: Path = MOUNTINFO,
 ) -> HealthReport:
     """Look at a database file without changing it; every problem becomes a finding."""
+    if is_url(path):
+        # Everything below is about a file (its file system, journal, pages); a server
+        # checks its own storage.
+        report = HealthReport(PostgresBackend(str(path), lock_timeout=lock_timeout).path)
+        report.add(
+            "file",
+            "fail",
+            "doctor checks SQLite files; this is a PostgreSQL database: use the server's "
+            "own tools (pg_dump for backups, amcheck for page checks)",
+        )
+        return report
     target = Path(path).expanduser().resolve()
     report = HealthReport(target)
     mount = filesystem_of(target if target.exists() else target.parent, mountinfo)

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from dispatch_tui.store import models  # noqa: F401 - registers the tables on the metadata
+from dispatch_tui.store.errors import DatabaseUnusable
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
-
-from dispatch_tui.store import models  # noqa: F401 - registers the tables on the metadata
-from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
@@ -42,10 +41,7 @@ def ensure_current(db: Database, *, create: bool) -> None:
     if version == SCHEMA_VERSION:
         return
     if version == -1:
-        raise DatabaseUnusable(
-            f"{db.path} is an SQLite file of another program, not a dispatch-tui database; "
-            "pass the right --db path"
-        )
+        raise db.backend.foreign()
     if version is None:
         if not create:
             raise DatabaseUnusable(

@@ -30,7 +30,7 @@ def test_nothing_to_report_until_someone_commits(desk: Desk) -> None:
     add_ticket(desk, client="Acme", summary="Before the watcher")
     with ChangeWatcher(desk.db) as watcher:
         assert watcher.poll().changed is False
-        other = Desk(Database(desk.db.path), "bob")
+        other = Desk(Database(desk.db.target), "bob")
         add_ticket(other, client="Acme", summary="VPN down")
         changes = watcher.poll()
         assert changes.changed and [e.action for e in changes.events] == ["ticket.create"]
@@ -38,6 +38,7 @@ def test_nothing_to_report_until_someone_commits(desk: Desk) -> None:
         assert watcher.poll().changed is False  # reported once only
 
 
+@pytest.mark.sqlite_only
 def test_watcher_holds_no_lock_between_polls(desk: Desk) -> None:
     """An idle reader would stop every commit in rollback-journal mode; the watcher
     must leave the file free: another connection can take an EXCLUSIVE lock."""
@@ -81,7 +82,7 @@ def test_a_commit_by_another_process_shows_within_two_seconds(desk: Desk) -> Non
                 "ticket",
                 "add",
                 "--db",
-                str(desk.db.path),
+                str(desk.db.target),
                 "--client",
                 "Acme",
                 "--summary",

@@ -36,6 +36,7 @@ def test_schema_doc_lists_every_table_and_column(db: Database) -> None:
                 assert f"| `{column['name']}` |" in doc, f"{table}.{column['name']} undocumented"
 
 
+@pytest.mark.sqlite_only
 def test_engine_settings_suit_a_shared_file(db: Database) -> None:
     with db.read() as session:
         pragma = lambda name: session.connection().exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
@@ -45,6 +46,7 @@ def test_engine_settings_suit_a_shared_file(db: Database) -> None:
         assert pragma("busy_timeout") == 10_000
 
 
+@pytest.mark.sqlite_only
 def test_times_round_trip_as_utc(db: Database) -> None:
     moment = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     with db.write() as session:
@@ -112,6 +114,7 @@ def test_foreign_sqlite_file_is_refused_and_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_is_refused_and_untouched(db_path: Path, db: Database) -> None:
     with db.write() as session:
         session.connection().execute(
@@ -125,6 +128,7 @@ def test_newer_schema_is_refused_and_untouched(db_path: Path, db: Database) -> N
     assert db_path.read_bytes() == before
 
 
+@pytest.mark.sqlite_only
 def test_older_schema_is_migrated_forward(
     db_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -138,6 +142,7 @@ def test_older_schema_is_migrated_forward(
     assert ran == [1]
 
 
+@pytest.mark.sqlite_only
 def test_read_only_file_is_refused(db_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     db.dispose()
     import dispatch_tui.store.engine as engine

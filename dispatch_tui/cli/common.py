@@ -24,7 +24,10 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database file (default: $DISPATCH_TUI_DB, else dispatch.db in the user data folder).",
+        help=(
+            "Database file, or a postgresql:// URL (default: $DISPATCH_TUI_DB, else "
+            "dispatch.db in the user data folder)."
+        ),
         show_default=False,
     ),
 ]
@@ -41,7 +44,7 @@ JsonOption = Annotated[
 ]
 
 
-def db_path(ctx: typer.Context, db: str | None) -> Path:
+def db_path(ctx: typer.Context, db: str | None) -> Path | config.DatabaseURL:
     """--db given to the command wins over --db given before it, then the environment."""
     root = (ctx.find_root().params or {}).get("db") if ctx else None
     return config.resolve_db_path(db or root)
