@@ -5,7 +5,8 @@ a demo desk has 100k tickets, so on SQLite we convert each column once with a
 converter chosen by its type and hand plain tuples to the driver's executemany.
 The stored form is exactly what the ORM writes (UTCDateTime -> naive UTC text in
 SQLAlchemy's SQLite format), so rows from either path read back the same.
-Other databases take SQLAlchemy's own executemany path.
+Other databases take SQLAlchemy's own executemany path (on PostgreSQL, then moving
+the id sequence past the ids the rows brought).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from dispatch_tui.store.types import UTCDateTime
-from sqlalchemy import Boolean, Date, insert
+from sqlalchemy import Boolean, Date, insert, text
 from sqlmodel import Session, SQLModel
 
 
@@ -62,24 +63,46 @@ def bulk_insert(
     """
     table = model.__table__  # type: ignore[attr-defined]
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        written = 0
-        batch: list[Mapping[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= chunk:
-                conn.execute(insert(table), batch)
-                written, batch = written + len(batch), []
-        if batch:
-            conn.execute(insert(table), batch)
-            written += len(batch)
-        return written
-
     columns = list(table.columns)
     names = [c.name for c in columns]
     defaults = {
         c.name: c.default.arg for c in columns if c.default is not None and c.default.is_scalar
     }
+    if conn.dialect.name != "sqlite":
+        written = 0
+        batch: list[Mapping[str, Any]] = []
+        shape: bool | None = None
+        for row in rows:
+            # executemany needs the same keys in every row: fill them as the SQLite path
+            # does, but leave a missing id out (a NULL id is no "next id" on PostgreSQL),
+            # so rows with and without ids go in separate batches.
+            has_id = row.get("id") is not None
+            if batch and (has_id != shape or len(batch) >= chunk):
+                conn.execute(insert(table), batch)
+                written, batch = written + len(batch), []
+            shape = has_id
+            batch.append(
+                {
+                    name: row.get(name, defaults.get(name))
+                    for name in names
+                    if has_id or name != "id"
+                }
+            )
+        if batch:
+            conn.execute(insert(table), batch)
+            written += len(batch)
+        if conn.dialect.name == "postgresql" and "id" in table.c:
+            # Rows that brought their own ids (the demo does) leave the id sequence
+            # behind; the next ORM insert would then collide. SQLite needs nothing:
+            # its next rowid is max(id) + 1.
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )
+        return written
+
     converters = [_converter(c) for c in columns]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -52,7 +52,6 @@ BOTH_BACKENDS = {
     "test_reports",
     "test_schedule_service",
     "test_triage_service",
-    "test_postgres",
 }
 
 

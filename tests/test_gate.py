@@ -133,7 +133,7 @@ def test_what_cannot_be_assigned(desk: Desk, techs: None) -> None:
     with pytest.raises(NotFound, match="no ticket #999"):
         dispatch.assign_ticket(desk, 999, "Dev Sharma")
     with desk.db.write() as session:
-        session.connection().exec_driver_sql("UPDATE technician SET active = 0 WHERE id = 2")
+        session.connection().exec_driver_sql("UPDATE technician SET active = FALSE WHERE id = 2")
     with pytest.raises(InvalidInput, match="Elena Novak is inactive"):
         dispatch.assign_ticket(desk, ticket_id, "Elena Novak")
     with pytest.raises(EditConflict, match="changed by tester"):
@@ -174,6 +174,7 @@ INTAKE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only
 def test_a_concurrent_intake_closes_the_gate_inside_the_assign_transaction(
     desk: Desk, techs: None, db_path: Path
 ) -> None:

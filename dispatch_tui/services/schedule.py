@@ -577,7 +577,9 @@ def stale_booked_tickets(
         .join(Client, Client.id == Ticket.client_id)
         .join(Technician, Technician.id == Ticket.assigned_tech_id, isouter=True)
         .where(col(Ticket.status).in_(_OPEN))
-        .group_by(Ticket.id)
+        # Client and technician names too: PostgreSQL accepts only columns of the
+        # grouped table without them (one of each per ticket, so SQLite's rows are the same).
+        .group_by(Ticket.id, Client.name, Technician.name)
         .having(last_end <= now)
         .order_by(last_end, col(Ticket.id))
         .limit(limit)
