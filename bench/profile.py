@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["startup", "keys", "query", "memory"])
     parser.add_argument("args", nargs="+", help="DB, or NAME DB for query")
     parser.add_argument("--min-percent", type=float, default=2.0)
+    parser.add_argument("--all", action="store_true", help="show library frames too")
     parser.add_argument("--reps", type=int, default=30, help="query repetitions")
     options = parser.parse_args(argv)
     try:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler.output_text(
             unicode=True,
             color=False,
-            show_all=False,
+            show_all=options.all,
             processor_options={"filter_threshold": options.min_percent / 100},
         )
     )
