@@ -138,7 +138,7 @@ async def _app_child(db: Path, presses: int) -> dict[str, Any]:
     from textual.widgets import DataTable
 
     from bench.desk_probe import running_desk, visit
-    from bench.headless import settle
+    from bench.headless import press, settle
 
     ms: dict[str, list[float]] = {}
     skipped: dict[str, str] = {}
@@ -161,7 +161,14 @@ async def _app_child(db: Path, presses: int) -> dict[str, Any]:
                 continue
             chosen = {"down": ["down"], "open": ["enter"]}.get(kind) or _field_keys(app)
             if not chosen:
-                skipped[label] = "not built yet (no impact/urgency key on the screen)"
+                # An opened ticket can leave a panel input holding the keys; escape is
+                # the way back to the queue a dispatcher would use.
+                await press(app, "escape")
+                table.focus()
+                await settle(app)
+                chosen = _field_keys(app)
+            if not chosen:
+                skipped[label] = "not built yet (no impact/urgency key active on the queue)"
                 continue
             ms[label] = await _run_scenario(app, kind, chosen, presses)
     return {"ms": ms, "skipped": skipped, "rows": rows}
