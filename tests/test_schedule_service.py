@@ -320,3 +320,108 @@ def test_two_dispatchers_booking_the_same_slot_cannot_both_win(shop: Desk) -> No
         results = list(pool.map(book, [(shop, 1), (other, 2)]))
     assert sorted(type(r).__name__ for r in results) == ["Booking", "ScheduleConflict"]
     assert len(schedule.list_calls(shop, at(2026, 3, 10, 0), at(2026, 3, 11, 0))) == 1
+
+
+# -- the list of tickets to book -------------------------------------------------------------
+
+
+def set_priority(desk: Desk, ticket_id: int, priority: str | None) -> None:
+    with desk.db.write() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.priority = priority
+        session.add(ticket)
+
+
+def test_tickets_to_book_names_why_each_is_listed(shop: Desk) -> None:
+    now = at(2026, 3, 11, 9)
+    set_estimate(shop, 1, 6, status="triaged")  # long, never booked
+    set_estimate(shop, 2, 1, status="in_progress")  # short, never booked
+    set_estimate(shop, 3, 2)  # booked, but the call is over
+    schedule.book_call(shop, 3, "Ben Ortiz", at(2026, 3, 10, 10), 2)
+    rows = {t.id: t for t in schedule.tickets_to_book(shop, now=now)}
+    assert {i: t.reason for i, t in rows.items()} == {
+        1: schedule.BookReason.LONG_UNBOOKED,
+        2: schedule.BookReason.NOT_BOOKED,
+        3: schedule.BookReason.CALLS_PAST,
+    }
+    past = rows[3]
+    assert (past.client, past.summary, past.estimate_hours) == (
+        "Harbor Dental",
+        "Firewall upgrade",
+        2,
+    )
+    assert past.last_call_end == at(2026, 3, 10, 12)
+    assert (past.assigned_tech, past.assigned_tech_id) == (None, None)
+
+    # A call still to come (or still running) takes the ticket off the list.
+    schedule.book_call(shop, 3, "Ava Chen", at(2026, 3, 11, 8, 30), 1)
+    schedule.book_call(shop, 1, "Ava Chen", at(2026, 3, 12, 10), 2)
+    assert [t.id for t in schedule.tickets_to_book(shop, now=now)] == [2]
+
+
+def test_tickets_to_book_leaves_out_untriaged_waiting_and_closed_work(shop: Desk) -> None:
+    set_estimate(shop, 1, 6, status="new")
+    set_estimate(shop, 2, 6, status="waiting_client")
+    set_estimate(shop, 3, 6, status="resolved")
+    assert schedule.tickets_to_book(shop) == []
+    # The flag still counts every open ticket, whatever it waits for.
+    assert [t.id for t in schedule.unbooked_long_tickets(shop)] == [1, 2]
+
+
+def test_tickets_to_book_come_most_urgent_first_then_oldest(shop: Desk) -> None:
+    for summary in ("Printer jam", "Mailbox full"):
+        add_ticket(shop, client="Pine Legal", summary=summary)
+    for ticket_id, priority in (
+        (1, "low"),
+        (2, None),
+        (3, "critical"),
+        (4, "medium"),
+        (5, "critical"),
+    ):
+        set_estimate(shop, ticket_id, 1, status="assigned")
+        set_priority(shop, ticket_id, priority)
+    with shop.db.write() as session:
+        # The assigned technician comes along, for the screen's cursor.
+        ticket = session.get(Ticket, 4)
+        assert ticket is not None
+        ticket.assigned_tech_id = 2
+        session.add(ticket)
+    rows = schedule.tickets_to_book(shop)
+    assert [t.id for t in rows] == [3, 5, 4, 1, 2]
+    assert (rows[2].assigned_tech, rows[2].assigned_tech_id, rows[2].priority) == (
+        "Ben Ortiz",
+        2,
+        "medium",
+    )
+
+
+def test_tickets_to_book_is_bounded(shop: Desk) -> None:
+    for ticket_id in (1, 2, 3):
+        set_estimate(shop, ticket_id, 1, status="triaged")
+    assert [t.id for t in schedule.tickets_to_book(shop, limit=2)] == [1, 2]
+    for bad in (0, 100_000):
+        with pytest.raises(InvalidInput, match="limit"):
+            schedule.tickets_to_book(shop, limit=bad)
+
+
+# -- reviewing time entries -------------------------------------------------------------------
+
+
+def test_billable_is_settled_before_approval_and_audited(shop: Desk) -> None:
+    entry = timesheets.add_time_entry(shop, 1, "Ava Chen", 2, started_at=at(2026, 3, 10, 9))
+    entry_id = entry.id or 0
+    row = timesheets.set_billable(shop, entry_id, False, expected_version=entry.version)
+    assert row.billable is False and row.version == entry.version + 1
+    [event] = events(shop, "time_entry.billable")
+    assert (event.actor, event.entity_id) == ("tester", entry_id)
+    # Unchanged: no write, no event.
+    assert timesheets.set_billable(shop, entry_id, False).version == row.version
+    assert len(events(shop, "time_entry.billable")) == 1
+    with pytest.raises(EditConflict):
+        timesheets.set_billable(shop, entry_id, True, expected_version=entry.version)
+    with pytest.raises(NotFound):
+        timesheets.set_billable(shop, 99, True)
+    timesheets.approve_time_entries(shop, [entry_id])
+    with pytest.raises(InvalidInput, match="approved"):
+        timesheets.set_billable(shop, entry_id, True)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func
+from sqlalchemy import case, exists, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound, ScheduleConflict
+from dispatch_tui.rules.priority import PRIORITY_RANK
 from dispatch_tui.rules.schedule import (
     Absence,
     BookedCall,
@@ -36,6 +38,7 @@ from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
     ServiceCall,
+    Status,
     Technician,
     Ticket,
 )
@@ -52,6 +55,8 @@ FLAG_LIMIT = 100
 
 _AUDITED = ("ticket_id", "tech_id", "starts_at", "ends_at", "firm", "override_reason")
 _OPEN = [s.value for s in OPEN_STATUSES]
+#: Statuses whose work is ready to go on the schedule: triaged and not waiting on anyone.
+_TO_BOOK = [Status.TRIAGED.value, Status.ASSIGNED.value, Status.IN_PROGRESS.value]
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ class Booking:
     overridden: list[Conflict] = field(default_factory=list)
 
 
+class BookReason(StrEnum):
+    """Why a ticket is on the list to book."""
+
+    LONG_UNBOOKED = "over 4 h unbooked"
+    CALLS_PAST = "booked calls all past"
+    NOT_BOOKED = "not booked"
+
+
 @dataclass(frozen=True)
 class FlaggedTicket:
     id: int
@@ -94,6 +107,9 @@ class FlaggedTicket:
     assigned_tech: str | None
     #: For "booked but every call lies in the past": when the last call ended.
     last_call_end: datetime | None = None
+    priority: str | None = None
+    assigned_tech_id: int | None = None
+    reason: BookReason = BookReason.NOT_BOOKED
 
 
 @dataclass(frozen=True)
@@ -528,41 +544,30 @@ def cancel_call(
     return row
 
 
-# -- flags ------------------------------------------------------------------------------
+# -- flags and the list of tickets to book ------------------------------------------------
 
 
-def unbooked_long_tickets(desk: Desk, *, limit: int = FLAG_LIMIT) -> list[FlaggedTicket]:
-    """Open tickets estimated over 4 hours that have no service call at all, oldest first."""
-    has_call = exists().where(ServiceCall.ticket_id == Ticket.id)
-    query = (
-        select(
-            Ticket.id,
-            Ticket.summary,
-            Client.name,
-            Ticket.status,
-            Ticket.estimate_hours,
-            Technician.name,
-        )
-        .join(Client, Client.id == Ticket.client_id)
-        .join(Technician, Technician.id == Ticket.assigned_tech_id, isouter=True)
-        .where(
-            col(Ticket.status).in_(_OPEN),
-            col(Ticket.estimate_hours) > LONG_ESTIMATE_HOURS,
-            ~has_call,
-        )
-        .order_by(col(Ticket.created_at), col(Ticket.id))
-        .limit(limit)
+def _reason(estimate_hours: float | None, last_call_end: datetime | None) -> BookReason:
+    if last_call_end is not None:
+        return BookReason.CALLS_PAST
+    if estimate_hours is not None and estimate_hours > LONG_ESTIMATE_HOURS:
+        return BookReason.LONG_UNBOOKED
+    return BookReason.NOT_BOOKED
+
+
+def _unbooked_query(now: datetime, statuses: list[str]):
+    """Tickets in ``statuses`` with no call still to come, and when their last call ended
+    (None: never booked). Both per-ticket lookups are correlated on ix_service_call_ticket
+    and the status filter on ix_ticket_status_created, so the cost follows the open
+    tickets, never the history of calls. Returns the query and the last-end column."""
+    last_end = (
+        select(func.max(ServiceCall.ends_at))
+        .where(ServiceCall.ticket_id == Ticket.id)
+        .correlate(Ticket)
+        .scalar_subquery()
     )
-    with desk.db.read() as session:
-        return [FlaggedTicket(*row) for row in session.exec(query).all()]
-
-
-def stale_booked_tickets(
-    desk: Desk, *, now: datetime | None = None, limit: int = FLAG_LIMIT
-) -> list[FlaggedTicket]:
-    """Open tickets that were booked but whose calls have all ended: booked, then forgotten."""
-    now = now or utcnow()
-    last_end = func.max(ServiceCall.ends_at)
+    # A call still running counts as booked: the work is happening.
+    upcoming = exists().where(ServiceCall.ticket_id == Ticket.id, col(ServiceCall.ends_at) > now)
     query = (
         select(
             Ticket.id,
@@ -572,17 +577,79 @@ def stale_booked_tickets(
             Ticket.estimate_hours,
             Technician.name,
             last_end,
+            Ticket.priority,
+            Ticket.assigned_tech_id,
         )
-        .join(ServiceCall, ServiceCall.ticket_id == Ticket.id)
         .join(Client, Client.id == Ticket.client_id)
         .join(Technician, Technician.id == Ticket.assigned_tech_id, isouter=True)
-        .where(col(Ticket.status).in_(_OPEN))
-        # Client and technician names too: PostgreSQL accepts only columns of the
-        # grouped table without them (one of each per ticket, so SQLite's rows are the same).
-        .group_by(Ticket.id, Client.name, Technician.name)
-        .having(last_end <= now)
-        .order_by(last_end, col(Ticket.id))
-        .limit(limit)
+        .where(col(Ticket.status).in_(statuses), ~upcoming)
+    )
+    return query, last_end
+
+
+def _flagged(session: Session, query) -> list[FlaggedTicket]:
+    rows = session.exec(query).all()
+    return [
+        FlaggedTicket(
+            id=ticket_id,
+            summary=summary,
+            client=client,
+            status=status,
+            estimate_hours=estimate,
+            assigned_tech=tech,
+            last_call_end=last_end,
+            priority=priority,
+            assigned_tech_id=tech_id,
+            reason=_reason(estimate, last_end),
+        )
+        for ticket_id, summary, client, status, estimate, tech, last_end, priority, tech_id in rows
+    ]
+
+
+def _bounded(limit: int) -> int:
+    if not 0 < limit <= DEFAULT_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {DEFAULT_LIMIT}, not {limit}")
+    return limit
+
+
+def unbooked_long_tickets(
+    desk: Desk, *, now: datetime | None = None, limit: int = FLAG_LIMIT
+) -> list[FlaggedTicket]:
+    """Open tickets estimated over 4 hours that have no service call at all, oldest first."""
+    query, last_end = _unbooked_query(now or utcnow(), _OPEN)
+    query = (
+        query.where(last_end.is_(None), col(Ticket.estimate_hours) > LONG_ESTIMATE_HOURS)
+        .order_by(col(Ticket.created_at), col(Ticket.id))
+        .limit(_bounded(limit))
     )
     with desk.db.read() as session:
-        return [FlaggedTicket(*row) for row in session.exec(query).all()]
+        return _flagged(session, query)
+
+
+def stale_booked_tickets(
+    desk: Desk, *, now: datetime | None = None, limit: int = FLAG_LIMIT
+) -> list[FlaggedTicket]:
+    """Open tickets that were booked but whose calls have all ended: booked, then forgotten."""
+    query, last_end = _unbooked_query(now or utcnow(), _OPEN)
+    query = (
+        query.where(last_end.is_not(None)).order_by(last_end, col(Ticket.id)).limit(_bounded(limit))
+    )
+    with desk.db.read() as session:
+        return _flagged(session, query)
+
+
+def tickets_to_book(
+    desk: Desk, *, now: datetime | None = None, limit: int = FLAG_LIMIT
+) -> list[FlaggedTicket]:
+    """Work ready to be booked: triaged, assigned or in-progress tickets with no call to
+    come, most urgent first (``PRIORITY_RANK``; no priority yet sorts last), then oldest.
+    Each carries why it is listed: long and never booked, booked but every call past,
+    or simply not booked."""
+    query, _ = _unbooked_query(now or utcnow(), _TO_BOOK)
+    rank = case(
+        *((col(Ticket.priority) == name, value) for name, value in PRIORITY_RANK.items()),
+        else_=len(PRIORITY_RANK),
+    )
+    query = query.order_by(rank, col(Ticket.created_at), col(Ticket.id)).limit(_bounded(limit))
+    with desk.db.read() as session:
+        return _flagged(session, query)

@@ -183,15 +183,38 @@ def approve_time_entries(desk: Desk, ids: Iterable[int]) -> list[int]:
     return approved
 
 
+def _entry_rows_query():
+    return (
+        select(TimeEntry, Technician.name, Client.name, Ticket.summary)
+        .join(Technician, Technician.id == TimeEntry.tech_id)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .join(Client, Client.id == Ticket.client_id)
+    )
+
+
+def _to_entry_row(entry: TimeEntry, tech: str, client: str, summary: str) -> EntryRow:
+    return EntryRow(
+        entry.id or 0,
+        entry.ticket_id,
+        tech,
+        client,
+        summary,
+        entry.started_at,
+        entry.hours,
+        entry.billable,
+        entry.note,
+        entry.approved_at,
+        entry.approved_by,
+        entry.version,
+    )
+
+
 def pending_time_entries(
     desk: Desk, *, tech: str | int | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[EntryRow]:
     """Entries waiting for approval, oldest first."""
     query = (
-        select(TimeEntry, Technician.name, Client.name, Ticket.summary)
-        .join(Technician, Technician.id == TimeEntry.tech_id)
-        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
-        .join(Client, Client.id == Ticket.client_id)
+        _entry_rows_query()
         .where(col(TimeEntry.approved_at).is_(None))
         .order_by(col(TimeEntry.started_at), col(TimeEntry.id))
         .limit(limit)
@@ -199,23 +222,55 @@ def pending_time_entries(
     with desk.db.read() as session:
         if tech is not None:
             query = query.where(TimeEntry.tech_id == find_tech(session, tech).id)
-        return [
-            EntryRow(
-                e.id or 0,
-                e.ticket_id,
-                tech_name,
-                client,
-                summary,
-                e.started_at,
-                e.hours,
-                e.billable,
-                e.note,
-                e.approved_at,
-                e.approved_by,
-                e.version,
+        return [_to_entry_row(*row) for row in session.exec(query).all()]
+
+
+def set_billable(
+    desk: Desk, entry_id: int, billable: bool, *, expected_version: int | None = None
+) -> EntryRow:
+    """Mark a pending entry billable or not, which the dispatcher settles before approving.
+
+    An approved entry is refused: approval signs off the hours as they were.
+    ``expected_version`` (from the row the dispatcher looked at) refuses a change made
+    meanwhile by someone else instead of overwriting it.
+    """
+    with desk.db.write() as session:
+        entry = session.get(TimeEntry, entry_id)
+        if entry is None:
+            raise NotFound(f"no time entry #{entry_id}")
+        if expected_version is not None and entry.version != expected_version:
+            raise EditConflict(
+                f"time entry #{entry_id} changed since you read it (version "
+                f"{expected_version}, now {entry.version}); reload and try again"
             )
-            for e, tech_name, client, summary in session.exec(query).all()
-        ]
+        if entry.approved_at is not None:
+            raise InvalidInput(
+                f"time entry #{entry_id} was approved by {entry.approved_by}; "
+                "it can no longer change"
+            )
+        if entry.billable != billable:
+            before = audit.snapshot(entry, ("billable",))
+            entry.billable = billable
+            session.add(entry)
+            try:
+                session.flush()
+            except StaleDataError:
+                raise EditConflict(
+                    f"time entry #{entry_id} was changed by someone else; reload and try again"
+                ) from None
+            kind = "billable" if billable else "non-billable"
+            audit.record(
+                session,
+                desk.actor,
+                "time_entry.billable",
+                "time_entry",
+                entry_id,
+                f"{entry.hours:g} h on ticket #{entry.ticket_id} marked {kind}",
+                before=before,
+                after=audit.snapshot(entry, ("billable",)),
+            )
+        row = session.exec(_entry_rows_query().where(TimeEntry.id == entry_id)).one()
+        return _to_entry_row(*row)
 
 
 # -- utilisation ------------------------------------------------------------------------
