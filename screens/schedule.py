@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import ClassVar
 
 from dispatch_tui.screens.base import DeskScreen
-from dispatch_tui.screens.cells import cell
-from dispatch_tui.screens.schedule_parts import changes
+from dispatch_tui.screens.schedule_parts import changes, to_book
 from dispatch_tui.screens.schedule_parts.changes import Change
 from dispatch_tui.screens.schedule_parts.grid import Cursor, ScheduleGrid
 from dispatch_tui.screens.schedule_parts.layout import (
@@ -31,6 +30,7 @@ from dispatch_tui.screens.schedule_parts.layout import (
 )
 from dispatch_tui.screens.schedule_parts.panels import flags_text, utilization_text
 from dispatch_tui.screens.schedule_parts.reason import ReasonScreen
+from dispatch_tui.screens.schedule_parts.timesheets import TimesheetScreen
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
@@ -64,22 +64,17 @@ DEFAULT_BOOKING_HOURS = 2.0
 #: Where the cursor starts on a day that is not today.
 MORNING = time(8, 0)
 
-TO_BOOK_COLUMNS = [("#", 5), ("Est", 4), ("Client: summary", None)]
-
 
 @dataclass(frozen=True)
 class ScheduleData:
     view: View
     anchor: date
     board: Board
+    #: Ready work with no call to come, most urgent first, each with why it is listed.
+    to_book: list[FlaggedTicket]
     long_unbooked: list[FlaggedTicket]
     stale: list[FlaggedTicket]
     utilization: UtilizationReport
-
-    @property
-    def to_book(self) -> list[FlaggedTicket]:
-        """Long work never booked, then open work whose calls are all over (rebook)."""
-        return self.long_unbooked + self.stale
 
 
 class ScheduleScreen(DeskScreen):
@@ -104,6 +99,7 @@ class ScheduleScreen(DeskScreen):
             "pagedown,right_square_bracket", "shift(1)", "Next", show=False, id="schedule.next"
         ),
         Binding("t", "today", "Today", id="schedule.today"),
+        Binding("e", "timesheets", "Time entries", id="schedule.timesheets"),
     ]
 
     #: Tests pin "today" here; otherwise it is today in the shop's time zone.
@@ -148,7 +144,8 @@ class ScheduleScreen(DeskScreen):
                 yield Static(id="legend")
             with Vertical(id="side-pane"):
                 yield Static("To book  (tab here, enter picks)", classes="caption")
-                yield KeyedTable(TO_BOOK_COLUMNS, id="to-book")
+                yield KeyedTable(to_book.COLUMNS, id="to-book")
+                yield Static(id="to-book-detail")
                 yield Static("Flags", classes="caption")
                 yield Static(id="flags")
                 yield Static("Billable utilisation", classes="caption")
@@ -179,6 +176,7 @@ class ScheduleScreen(DeskScreen):
             view,
             anchor,
             board,
+            schedule.tickets_to_book(desk, limit=LIST_LIMIT),
             schedule.unbooked_long_tickets(desk, limit=LIST_LIMIT),
             schedule.stale_booked_tickets(desk, limit=LIST_LIMIT),
             utilization_report(desk, IsoWeek.containing(anchor)),
@@ -194,19 +192,9 @@ class ScheduleScreen(DeskScreen):
             self._place_cursor = False
             column = self._start_column(data, slots)
         self.grid.show_board(data.board, data.view, slots, column)
-        self.query_one("#to-book", KeyedTable).show_rows(
-            [
-                (
-                    t.id,
-                    [
-                        cell(t.id),
-                        cell("" if t.estimate_hours is None else f"{t.estimate_hours:g}"),
-                        cell(f"{t.client}: {t.summary}"),
-                    ],
-                )
-                for t in data.to_book
-            ]
-        )
+        table = self.query_one("#to-book", KeyedTable)
+        table.show_rows([(t.id, to_book.row_cells(t)) for t in data.to_book])
+        self._describe_to_book(table.current_key)
         if self.picked and self.picked.id not in {t.id for t in data.to_book}:
             self.picked = None
         zone = data.board.zone
@@ -277,17 +265,37 @@ class ScheduleScreen(DeskScreen):
         text.no_wrap, text.overflow = True, "ellipsis"
         return text
 
+    def _to_book_ticket(self, key: str | None) -> FlaggedTicket | None:
+        if self.data is None or key is None:
+            return None
+        return next((t for t in self.data.to_book if str(t.id) == key), None)
+
+    def _describe_to_book(self, key: str | None) -> None:
+        detail = self.query_one("#to-book-detail", Static)
+        detail.update(to_book.describe(self._to_book_ticket(key)))
+
+    @on(DataTable.RowHighlighted, "#to-book")
+    def _to_book_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._describe_to_book(str(event.row_key.value))
+
     @on(DataTable.RowSelected, "#to-book")
     def _picked(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if self.data is None:
             return
-        wanted = str(event.row_key.value)
-        self.picked = next((t for t in self.data.to_book if str(t.id) == wanted), None)
+        self.picked = self._to_book_ticket(str(event.row_key.value))
         self._show_title()
         self.grid.focus()
         if self.picked:
+            self._to_assigned_tech(self.picked)
             self._status(f"Picked #{self.picked.id}: move to a slot and press b to book it.")
+
+    def _to_assigned_tech(self, ticket: FlaggedTicket) -> None:
+        """Most bookings go to the technician the ticket is assigned to: start there."""
+        ids = [lane.id for lane in self.grid.lanes]
+        if ticket.assigned_tech_id in ids:
+            self.grid.move_to(ids.index(ticket.assigned_tech_id), self.grid.column)
 
     def _hours(self, ticket: FlaggedTicket) -> float:
         return min(ticket.estimate_hours or DEFAULT_BOOKING_HOURS, MAX_BOOKING_HOURS)
@@ -316,6 +324,14 @@ class ScheduleScreen(DeskScreen):
     def _new_range(self) -> None:
         self._place_cursor = True
         self.reload()
+
+    def action_timesheets(self) -> None:
+        def closed(changed: bool | None) -> None:
+            if changed:
+                # Approved or re-marked hours change the utilisation bars.
+                self.reload()
+
+        self.app.push_screen(TimesheetScreen(self.desk, self.shop_zone), closed)
 
     # -- edit keys ------------------------------------------------------------------------
 
