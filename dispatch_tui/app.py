@@ -1,10 +1,17 @@
 """The Textual application: five sections as modes, opened on whatever needs doing first.
 
 Scripts and benchmarks run it headless: ``async with DispatchApp(path).run_test() as pilot``.
+
+Once the database is open the App also runs what every section shares: live refresh
+(screens/live_refresh.py), this dispatcher's "being triaged by" claim
+(screens/claim_keeper.py), and, when config.toml asks, rolling backups and the mail
+watcher (screens/background_jobs.py). All of their database work runs on workers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -13,26 +20,55 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from dispatch_tui.config import os_login_name
+from dispatch_tui.config import UserConfig, os_login_name
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens import background_jobs, live_refresh
+from dispatch_tui.screens.background_jobs import (
+    BackgroundTrouble,
+    BackupDone,
+    MailArrived,
+    MailWatch,
+    RollingBackups,
+)
 from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.claim_keeper import RENEW_SECONDS, ClaimKeeper
 from dispatch_tui.screens.commands import DeskCommands
 from dispatch_tui.screens.dashboard import DashboardScreen
 from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.screens.help import HelpScreen
 from dispatch_tui.screens.intake import IntakeScreen
+from dispatch_tui.screens.live_refresh import DeskChanged, LiveRefresh
 from dispatch_tui.screens.schedule import ScheduleScreen
 from dispatch_tui.screens.startup import DatabaseErrorScreen, StartupScreen
 from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.importer import Outcome
 from dispatch_tui.services.settings import shop_timezone
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import Database, StoreError
+from dispatch_tui.store.changes import ChangeWatcher
+from dispatch_tui.textsafe import one_line
 
 OPEN_GROUP = "open-database"
+CLAIM_GROUP = "claims"
+#: Moving down the queue with the arrow keys should not write a claim per row passed.
+CLAIM_SETTLE_SECONDS = 0.3
+#: Mail arriving in a burst gets one notification, not one per message.
+MAIL_NOTICE_SECONDS = 1.0
+#: Worker group -> the title its failures are shown under.
+BACKGROUND_GROUPS = {
+    live_refresh.GROUP: "Live refresh",
+    CLAIM_GROUP: "Triage claim",
+    background_jobs.BACKUP_GROUP: "Rolling backup failed",
+    background_jobs.MAIL_GROUP: "Mail watch stopped",
+}
+#: On the way out, how long releasing the claim and closing the watcher may take
+#: before the app exits anyway (the claim then lapses by itself).
+EXIT_WAIT_SECONDS = 3.0
 
 
 class DispatchApp(App[None]):
@@ -86,9 +122,11 @@ class DispatchApp(App[None]):
         *,
         actor: str | None = None,
         keymap: dict[str, str] | None = None,
+        config: UserConfig | None = None,
     ) -> None:
         super().__init__()
         self._db_source = db
+        self._config = config or UserConfig()
         self._owns_db = not isinstance(db, Database)
         self.actor = actor or os_login_name()
         self.desk: Desk | None = None
@@ -97,6 +135,14 @@ class DispatchApp(App[None]):
         self.shop_zone: ZoneInfo = ZoneInfo("UTC")
         self._initial_keymap = dict(keymap or {})
         self._reported_clashes: set[tuple[str, ...]] = set()
+        self.live: LiveRefresh | None = None
+        self.claims: ClaimKeeper | None = None
+        self.backups: RollingBackups | None = None
+        self.mail: MailWatch | None = None
+        self._claim_timer: Timer | None = None
+        self._mail_counts: dict[Outcome, int] = {}
+        self._mail_timer: Timer | None = None
+        self._reported_background: set[str] = set()
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -130,25 +176,176 @@ class DispatchApp(App[None]):
                 self.notify, f"{error_line(exc)}; showing UTC", severity="warning", markup=False
             )
             zone = ZoneInfo("UTC")
-        self.call_from_thread(self._desk_opened, desk, counts.untriaged > 0, zone)
+        try:
+            watcher: ChangeWatcher | None = ChangeWatcher(desk.db)
+        except (StoreError, DispatchError) as exc:
+            # The desk works without it; others' changes then show on ctrl+r.
+            watcher = None
+            self.call_from_thread(
+                self.notify,
+                f"{error_line(exc)}; press ctrl+r to see others' changes",
+                title="Live refresh is off",
+                severity="warning",
+                markup=False,
+            )
+        self.call_from_thread(self._desk_opened, desk, counts.untriaged > 0, zone, watcher)
 
-    def _desk_opened(self, desk: Desk, untriaged: bool, zone: ZoneInfo) -> None:
+    def _desk_opened(
+        self, desk: Desk, untriaged: bool, zone: ZoneInfo, watcher: ChangeWatcher | None
+    ) -> None:
         self.desk = desk
         self.shop_zone = zone
+        self._start_background(desk, watcher)
         # Triage all before dispatching any: open where the work must start.
         self.switch_mode("triage" if untriaged else "dispatch")
+
+    def _start_background(self, desk: Desk, watcher: ChangeWatcher | None) -> None:
+        if watcher is not None:
+            self.live = LiveRefresh(self, watcher)
+            self.live.start()
+        self.claims = ClaimKeeper(desk)
+        self.set_interval(RENEW_SECONDS, self._renew_claim, name="claim renewal")
+        config = self._config
+        if config.backup_every_minutes is not None:
+            if desk.db.kind == "sqlite":
+                self.backups = RollingBackups(
+                    self,
+                    desk,
+                    config.backup_folder,
+                    minutes=config.backup_every_minutes,
+                    keep=config.backup_keep,
+                )
+                self.backups.start()
+            else:
+                self.notify(
+                    "Rolling backups copy SQLite files; back a PostgreSQL server up with pg_dump.",
+                    title="Backups are off",
+                    severity="warning",
+                    markup=False,
+                )
+        if config.mail_watch is not None:
+            self.mail = MailWatch(self, desk, config.mail_watch)
+            self.mail.start()
 
     def _show_open_error(self, message: str) -> None:
         self.push_screen(DatabaseErrorScreen(message))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Anything else that broke opening (a bug) still gets a screen, not a traceback.
-        if event.worker.group == OPEN_GROUP and event.state == WorkerState.ERROR:
-            self._show_open_error(error_line(event.worker.error))
+        if event.state != WorkerState.ERROR:
+            return
+        group, error = event.worker.group, error_line(event.worker.error)
+        if group == OPEN_GROUP:
+            # Anything else that broke opening (a bug) still gets a screen, not a traceback.
+            self._show_open_error(error)
+        elif group in BACKGROUND_GROUPS:
+            # Expected failures come as BackgroundTrouble; this is a bug, still one line.
+            self.post_message(BackgroundTrouble(BACKGROUND_GROUPS[group], error, once=True))
 
-    def on_unmount(self) -> None:
+    def on_background_trouble(self, message: BackgroundTrouble) -> None:
+        if message.once:
+            if message.error in self._reported_background:
+                return
+            self._reported_background.add(message.error)
+        self.notify(message.error, title=message.title, severity="warning", markup=False)
+
+    async def on_unmount(self) -> None:
+        if self.mail is not None:
+            self.mail.stop()
+        for timer in (self._claim_timer, self._mail_timer):
+            if timer is not None:
+                timer.stop()
+        if self.backups is not None:
+            self.backups.stop()
+        if self.live is not None:
+            self.live.stop()
+        # Off the event loop, and bounded: a vanished share must not hang the exit.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self._close_background), EXIT_WAIT_SECONDS)
         if self._owns_db and self.desk is not None:
             self.desk.db.dispose()
+
+    def _close_background(self) -> None:
+        if self.claims is not None:
+            self.claims.release_all()
+        if self.live is not None:
+            self.live.close()
+
+    # -- live refresh, claims, background work --------------------------------------------
+
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        # The section under any dialog: a colleague's save should update the list even
+        # while help or a conflict dialog is open over it.
+        section = next((s for s in reversed(self.screen_stack) if isinstance(s, DeskScreen)), None)
+        if section is not None:
+            section.desk_changed(message.changes)
+
+    def hold_ticket(self, ticket_id: int | None) -> None:
+        """Claim ``ticket_id`` for this dispatcher (None: release), shortly, on a worker."""
+        if self.claims is None or not self.claims.want(ticket_id):
+            return
+        if self._claim_timer is not None:
+            self._claim_timer.stop()
+        self._claim_timer = self.set_timer(CLAIM_SETTLE_SECONDS, self._sync_claim)
+
+    def _sync_claim(self, *, renew: bool = False) -> None:
+        self._claim_timer = None
+        claims = self.claims
+        if claims is None:
+            return
+
+        def sync() -> None:
+            try:
+                claims.sync(renew=renew)
+            except (StoreError, DispatchError) as exc:
+                # Claims only inform: a locked file costs the "being triaged" notice,
+                # never the dispatcher's work. The next renewal tries again.
+                message = f"others may not see what you triage: {error_line(exc)}"
+                self.post_message(BackgroundTrouble("Triage claim", message, once=True))
+
+        self.run_worker(
+            sync,
+            name="claim",
+            group=CLAIM_GROUP,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _renew_claim(self) -> None:
+        if self.claims is not None and self.claims.wanted is not None:
+            self._sync_claim(renew=True)
+
+    def on_backup_done(self, message: BackupDone) -> None:
+        # Success is the normal case and stays quiet; the log of files is the record.
+        message.stop()
+
+    def on_mail_arrived(self, message: MailArrived) -> None:
+        result = message.result
+        if result.outcome is Outcome.FAILED:
+            self.notify(
+                one_line(result.line()),
+                title="Mail not imported",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if result.outcome not in (Outcome.IMPORTED, Outcome.THREADED):
+            return
+        self._mail_counts[result.outcome] = self._mail_counts.get(result.outcome, 0) + 1
+        if self._mail_timer is None:
+            self._mail_timer = self.set_timer(MAIL_NOTICE_SECONDS, self._notify_mail)
+
+    def _notify_mail(self) -> None:
+        self._mail_timer = None
+        counts, self._mail_counts = self._mail_counts, {}
+        imported = counts.get(Outcome.IMPORTED, 0)
+        threaded = counts.get(Outcome.THREADED, 0)
+        parts = []
+        if imported:
+            parts.append(f"{imported} new e-mail{'s' if imported != 1 else ''} imported")
+        if threaded:
+            parts.append(f"{threaded} repl{'ies' if threaded != 1 else 'y'} added to tickets")
+        if parts:
+            self.notify(", ".join(parts), title="Mail", markup=False)
 
     # -- actions ------------------------------------------------------------------------
 

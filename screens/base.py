@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
 from dispatch_tui.store import StoreError
+from dispatch_tui.store.changes import Changes
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp
 
 LOAD_GROUP = "screen-load"
+#: Commits seldom come alone (a save, its audit event, a claim): changes seen within
+#: this many seconds of the first one make one reload, not several.
+LIVE_DEBOUNCE_SECONDS = 0.25
 
 
 class DeskScreen(Screen[None]):
@@ -31,11 +36,20 @@ class DeskScreen(Screen[None]):
     Subclasses set ``TITLE`` and ``CSS_PATH``, yield their body from ``compose_body``,
     read their data in ``fetch`` (called on a worker thread: do database work there,
     never touch widgets) and display it in ``show`` (called on the UI thread).
+
+    Live refresh: when anyone commits, the App calls ``desk_changed`` on the visible
+    section; after a short debounce ``live_changed`` runs, which by default fetches
+    again without a loading indicator (``show`` must keep the cursor and anything
+    typed). Override ``live_changed`` to be choosier.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "reload", "Refresh", id="desk.refresh"),
     ]
+    # Class-level defaults (replaced per instance on first use), so that subclasses
+    # with their own __init__ need nothing extra for live refresh.
+    _live_pending: tuple[Changes, ...] = ()
+    _live_timer: Timer | None = None
 
     class Loaded(Message):
         """``fetch`` finished; carries its result to the UI thread."""
@@ -77,6 +91,27 @@ class DeskScreen(Screen[None]):
 
     def fetch(self, desk: Desk) -> Any:
         return None
+
+    # -- live refresh -------------------------------------------------------------------
+
+    def desk_changed(self, changes: Changes) -> None:
+        """Someone committed (called by the App on the visible section)."""
+        self._live_pending = (*self._live_pending, changes)
+        for header in self.query(DeskHeader):
+            header.refresh_counts()
+        if self._live_timer is None:
+            self._live_timer = self.set_timer(LIVE_DEBOUNCE_SECONDS, self._live_due)
+
+    def _live_due(self) -> None:
+        self._live_timer = None
+        pending, self._live_pending = list(self._live_pending), ()
+        if pending:
+            self.live_changed(pending)
+
+    def live_changed(self, changes: list[Changes]) -> None:
+        """Reload quietly: a list that blinks a spinner at every colleague's save is
+        worse than one that updates in place."""
+        self._load()
 
     def show(self, data: Any) -> None:
         pass

@@ -102,7 +102,7 @@ def launch(ctx: typer.Context, *, db: str | None, actor: str | None, demo: bool,
     database = Database(path)
     from dispatch_tui.app import DispatchApp
 
-    DispatchApp(database, actor=name, keymap=keys).run()
+    DispatchApp(database, actor=name, keymap=keys, config=user).run()
 
 
 def _log_path() -> Path:

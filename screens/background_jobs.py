@@ -1,0 +1,131 @@
+"""What the app does on its own while it runs, when config.toml asks for it:
+rolling local backups on a timer, and importing mail as it arrives.
+
+Both run on thread workers and report back with messages to the App, which turns
+them into notifications. Neither can stop the desk: a failed backup is a warning,
+and a broken mail folder stops only the watcher.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.backup import BackupResult, rolling_backup
+from textual.app import App
+from textual.message import Message
+from textual.timer import Timer
+from textual.worker import Worker
+
+from dispatch_tui.errors import DispatchError
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.importer import ImportResult, watch_imports
+
+BACKUP_GROUP = "rolling-backup"
+MAIL_GROUP = "mail-watch"
+
+
+class BackgroundTrouble(Message):
+    """Background work failed; the App shows it as a warning (``once``: at most once
+    per distinct text, for work that repeats every second)."""
+
+    def __init__(self, title: str, error: str, *, once: bool = False) -> None:
+        super().__init__()
+        self.title = title
+        self.error = error
+        self.once = once
+
+
+class BackupDone(Message):
+    def __init__(self, result: BackupResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class RollingBackups:
+    """``rolling_backup`` every ``minutes``, one at a time, on a worker thread."""
+
+    def __init__(self, app: App[object], desk: Desk, folder: Path, *, minutes: float, keep: int):
+        self._app = app
+        self._desk = desk
+        self.folder = folder
+        self.minutes = minutes
+        self.keep = keep
+        self._timer: Timer | None = None
+        self._worker: Worker[None] | None = None
+
+    def start(self) -> None:
+        self._timer = self._app.set_interval(self.minutes * 60, self.tick, name="rolling backup")
+
+    def tick(self) -> None:
+        """Make one backup now (the timer calls this; so can a test)."""
+        if self._worker is not None and not self._worker.is_finished:
+            return  # a copy of a big file over a slow share is still running
+        self._worker = self._app.run_worker(
+            self._backup,
+            name="rolling backup",
+            group=BACKUP_GROUP,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _backup(self) -> None:
+        try:
+            result = rolling_backup(self._desk.db, self.folder, keep=self.keep)
+        except (StoreError, OSError) as exc:
+            # Expected now and then (disk full, folder gone): a warning, and the timer
+            # tries again next time. Reported here rather than as a failed worker.
+            self._app.post_message(BackgroundTrouble("Rolling backup failed", error_line(exc)))
+            return
+        self._app.post_message(BackupDone(result))
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+
+class MailArrived(Message):
+    """One message from the mail watcher was handled (imported, threaded, failed...)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class MailWatch:
+    """``watch_imports`` on one long-running thread worker, ended by a stop event.
+
+    Unlike the short workers elsewhere, this one runs until the app exits; the new
+    tickets reach the screens through live refresh like anyone else's.
+    """
+
+    def __init__(self, app: App[object], desk: Desk, path: Path) -> None:
+        self._app = app
+        self._desk = desk
+        self.path = path
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        self._app.run_worker(
+            self._watch, name="mail watch", group=MAIL_GROUP, thread=True, exit_on_error=False
+        )
+
+    def _watch(self) -> None:
+        try:
+            for result in watch_imports(self._desk, self.path, stop=self._stop):
+                self._app.post_message(MailArrived(result))
+        except (StoreError, DispatchError, OSError) as exc:
+            # A folder that vanished, or a database gone for good: the watcher stops,
+            # the desk does not.
+            self._app.post_message(
+                BackgroundTrouble(
+                    "Mail watch stopped", f"{error_line(exc)}; restart the app to watch again"
+                )
+            )
+
+    def stop(self) -> None:
+        """Ask the watcher to end; it does within one message (thread-safe)."""
+        self._stop.set()
