@@ -11,22 +11,32 @@ low/medium/high; s a o c v e x d m jump to summary, client, contact, category,
 subcategory, estimate, skill, due, note; esc back to the queue; n / p next and
 previous ticket; space marks, b applies the panel's values to the marked
 tickets; . repeats the last triage on this ticket; / filters.
+
+Sharing the desk: the ticket in the panel is claimed for this dispatcher (the App's
+ClaimKeeper), and tickets others have open read "being triaged by NAME" in the
+queue. Claims only inform; the version check decides. A save refused because
+someone else saved first opens the conflict dialog (who, when, what changed) with
+re-apply or discard; it never retries by itself. Colleagues' saves arrive by live
+refresh, and a draft nobody typed into follows them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.cells import age, cell
+from dispatch_tui.screens.triage_merge import changed_fields, rebase
 from dispatch_tui.screens.triage_state import Draft, Session, format_minutes, progress_text
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
+from dispatch_tui.screens.widgets.conflict_dialog import Choice, ConflictDialog
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
-from dispatch_tui.store import StoreError
+from dispatch_tui.store import StaleRecord, StoreError
+from dispatch_tui.store.changes import Changes
 from dispatch_tui.store.queries import TicketRow
 from rich.text import Text
 from textual import on, work
@@ -42,6 +52,7 @@ from dispatch_tui.errors import DispatchError, EditConflict, InvalidInput
 from dispatch_tui.rules import sla
 from dispatch_tui.rules.triage import describe
 from dispatch_tui.services import intake_views, settings, views
+from dispatch_tui.services.claims import Claim, active_claims
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import desk_counts, get_ticket
 from dispatch_tui.services.triage import apply_to_many, triage_ticket
@@ -82,6 +93,15 @@ class TriageData:
     waiting: int
     policy: settings.ShopPolicy
     skills: list[str]
+    #: Other dispatchers' live claims on the listed tickets, by ticket id.
+    claims: dict[int, Claim]
+
+
+def claim_text(claim: Claim | None) -> Text:
+    """ "being triaged by Bob  " (the holder's name shown literally), or nothing."""
+    if claim is None or claim.mine:
+        return Text()
+    return Text.assemble((f"being triaged by {one_line(claim.holder)}", "bold yellow"), "  ")
 
 
 def clock_text(clock: sla.ClockState | None, *, long: bool = False) -> Text:
@@ -186,15 +206,24 @@ class TriageScreen(DeskScreen):
             self.detail = detail
 
     class Refused(Message):
-        """The service said no; ``version`` is the ticket's current one after a conflict."""
+        """The service said no; the message says why."""
 
-        def __init__(
-            self, error: str, ticket_id: int | None = None, version: int | None = None
-        ) -> None:
+        def __init__(self, error: str) -> None:
             super().__init__()
             self.error = error
-            self.ticket_id = ticket_id
-            self.version = version
+
+    class Conflicted(Message):
+        """Someone else saved the ticket first; ``current`` is it as stored now."""
+
+        def __init__(
+            self, sent: Draft, current: Draft, who: str, when: datetime, error: str
+        ) -> None:
+            super().__init__()
+            self.sent = sent
+            self.current = current
+            self.who = who
+            self.when = when
+            self.error = error
 
     class ClientIsNew(Message):
         def __init__(self, draft: Draft) -> None:
@@ -260,7 +289,37 @@ class TriageScreen(DeskScreen):
             )
             for row in rows
         ]
-        return TriageData(items, waiting, policy, skills)
+        held = active_claims(desk, [row.id for row in rows])
+        claims = {ticket_id: c for ticket_id, c in held.items() if not c.mine}
+        return TriageData(items, waiting, policy, skills, claims)
+
+    def live_changed(self, changes: list[Changes]) -> None:
+        if self._saving:
+            # A read racing our own save could bring the ticket back for a moment;
+            # the save reloads when it is done.
+            return
+        actor = self.desk.actor
+        theirs = {
+            event.entity_id
+            for batch in changes
+            for event in batch.events
+            if event.entity == "ticket" and event.actor != actor and event.entity_id
+        }
+        for ticket_id in theirs:
+            # A draft nobody typed into follows the stored ticket; one with typing stays
+            # as typed, and the version check will ask at save.
+            if self.session.untouched(ticket_id):
+                self.session.forget(ticket_id)
+                if self.panel.draft is not None and self.panel.draft.ticket_id == ticket_id:
+                    self.panel.draft = None
+        self._load()
+
+    def on_screen_suspend(self) -> None:
+        # Claims say who has a ticket open; in another section, nobody here has.
+        self._hold(None)
+
+    def _hold(self, ticket_id: int | None) -> None:
+        cast("DispatchApp", self.app).hold_ticket(ticket_id)
 
     def _quiet_refresh(self) -> None:
         # No loading indicator: a list that flickers every 15 s is worse than one
@@ -293,13 +352,16 @@ class TriageScreen(DeskScreen):
     def _cells(self, item: QueueItem, now: datetime) -> list[Text]:
         row = item.row
         marked = row.id in self.session.marked
+        claims = self._data.claims if self._data is not None else {}
+        # In front of the summary, so the flexible column cuts the summary, not the name.
+        summary = claim_text(claims.get(row.id)).append_text(cell(row.summary))
         return [
             cell(f"{MARK if marked else ' '} {row.id}", "bold" if marked else ""),
             age(row.created_at, now),
             clock_text(item.clock),
             cell(row.channel),
             cell(row.client),
-            cell(row.summary),
+            summary,
         ]
 
     def _redraw(self) -> None:
@@ -360,9 +422,14 @@ class TriageScreen(DeskScreen):
         item = self._item(draft.ticket_id)
         clock = clock_text(item.clock if item else None, long=True)
         waiting = age(draft.created_at).plain
-        return head_text(draft, self.shop_zone, waiting, clock)
+        head = head_text(draft, self.shop_zone, waiting, clock)
+        claim = self._data.claims.get(draft.ticket_id) if self._data is not None else None
+        if claim is not None:
+            head.append("  ").append_text(claim_text(claim))
+        return head
 
     def _select(self, key: str | None) -> None:
+        self._hold(int(key) if key is not None and self.is_active else None)
         if key is None:
             self.panel.draft = None
             return
@@ -391,7 +458,7 @@ class TriageScreen(DeskScreen):
 
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
-        draft = self.session.drafts.setdefault(message.draft.ticket_id, message.draft)
+        draft = self.session.open(message.draft)
         if self.queue.current_key == str(draft.ticket_id) and self.panel.draft is None:
             self.panel.show_draft(draft, self._head(draft))
 
@@ -461,8 +528,10 @@ class TriageScreen(DeskScreen):
 
     def action_confirm(self) -> None:
         draft = self._begin()
-        if draft is None:
-            return
+        if draft is not None:
+            self._confirm(draft)
+
+    def _confirm(self, draft: Draft) -> None:
         now = datetime.now(UTC)
         gaps = draft.missing(self.shop_zone, now)
         if gaps:
@@ -508,8 +577,8 @@ class TriageScreen(DeskScreen):
                 note=draft.note.strip() or None,
                 **fields,
             )
-        except EditConflict as exc:
-            self.post_message(self.Refused(error_line(exc), draft.ticket_id, _version(desk, draft)))
+        except (EditConflict, StaleRecord) as exc:
+            self._report_conflict(desk, draft, error_line(exc))
             return
         except (StoreError, DispatchError) as exc:
             self.post_message(self.Refused(error_line(exc)))
@@ -612,7 +681,7 @@ class TriageScreen(DeskScreen):
         if self._data is not None:
             kept = [i for i in self._data.items if i.row.id not in gone]
             waiting = max(0, self._data.waiting - len(self._data.items) + len(kept))
-            self._data = TriageData(kept, waiting, self._data.policy, self._data.skills)
+            self._data = replace(self._data, items=kept, waiting=waiting)
         if self.panel.draft is not None and self.panel.draft.ticket_id in message.ticket_ids:
             self.panel.draft = None
         self.notify(message.detail, title="Triaged", markup=False)
@@ -627,16 +696,73 @@ class TriageScreen(DeskScreen):
     def _refused(self, message: Refused) -> None:
         # Every typed value stays in the panel; only the error is new.
         self._saving = False
-        if message.ticket_id is not None and message.version is not None:
-            draft = self.session.drafts.get(message.ticket_id)
-            if draft is not None:
-                draft.version = message.version
-            hint = f" Your values are kept; {self.key('triage.confirm')} saves them over theirs."
-        else:
-            hint = ""
-        self.notify(
-            message.error + hint, title="Not saved", severity="error", markup=False, timeout=10
+        self.notify(message.error, title="Not saved", severity="error", markup=False, timeout=10)
+
+    # -- edit conflicts -------------------------------------------------------------------
+
+    def _report_conflict(self, desk: Desk, sent: Draft, error: str) -> None:
+        """(Worker thread.) Read the ticket as stored now, for the dialog's diff."""
+        try:
+            detail = get_ticket(desk, sent.ticket_id)
+        except (StoreError, DispatchError) as exc:
+            # Deleted, or the file went away: nothing to compare with; say both.
+            self.post_message(self.Refused(f"{error} ({error_line(exc)})"))
+            return
+        current = Draft.from_ticket(detail.ticket, detail.client, detail.contact, self.shop_zone)
+        who = detail.ticket.updated_by or "someone"
+        self.post_message(self.Conflicted(sent, current, who, detail.ticket.updated_at, error))
+
+    @on(Conflicted)
+    def _conflicted(self, message: Conflicted) -> None:
+        self._saving = False
+        ticket_id = message.current.ticket_id
+        # The objects as they are now: a reload while the dialog is open may drop them
+        # from the session (the ticket left the queue), and the answer still applies.
+        mine = self.session.drafts.get(ticket_id, message.sent)
+        base = self.session.bases.get(ticket_id, message.sent)
+        current = message.current
+        when = message.when.astimezone(self.shop_zone).strftime("%Y-%m-%d %H:%M")
+
+        def answered(choice: Choice | None) -> None:
+            self._resolve_conflict(choice, mine, base, current)
+
+        self.app.push_screen(
+            ConflictDialog(ticket_id, message.who, when, changed_fields(base, current, mine)),
+            answered,
         )
+
+    def _resolve_conflict(
+        self, choice: Choice | None, mine: Draft, base: Draft, current: Draft
+    ) -> None:
+        ticket_id = current.ticket_id
+        showing = self.panel.draft is not None and self.panel.draft.ticket_id == ticket_id
+        if choice == "reapply":
+            merged = rebase(mine, base, current)
+            self.session.drafts[ticket_id] = merged
+            self.session.bases[ticket_id] = current.copy()
+            if showing:
+                self.panel.show_draft(merged, self._head(merged))
+            # The dispatcher asked for this save; it runs the same checks as ctrl+s and
+            # carries the new version, so a third save in between asks again.
+            self._confirm(merged)
+        elif choice == "discard":
+            self.session.forget(ticket_id)
+            if showing:
+                self.panel.draft = None
+                self._select(self.queue.current_key)
+            self.notify(
+                f"Your edit of #{ticket_id} was discarded; the panel shows the stored ticket.",
+                title="Discarded",
+                markup=False,
+            )
+            self._load()
+        else:
+            self.notify(
+                f"Your values are kept; {self.key('triage.confirm')} shows the conflict again.",
+                title="Not saved",
+                severity="warning",
+                markup=False,
+            )
 
     @on(Worker.StateChanged)
     def _save_crashed(self, event: Worker.StateChanged) -> None:
@@ -645,11 +771,3 @@ class TriageScreen(DeskScreen):
             self.notify(
                 error_line(event.worker.error), title="Not saved", severity="error", markup=False
             )
-
-
-def _version(desk: Desk, draft: Draft) -> int | None:
-    """The ticket's version now, after a conflict (None if it cannot be read)."""
-    try:
-        return get_ticket(desk, draft.ticket_id).ticket.version
-    except (StoreError, DispatchError):
-        return None

@@ -43,6 +43,8 @@ class Draft:
     created_at: datetime
     description: str = ""
     channel: str = ""
+    #: The stored status when loaded (not edited here; an edit conflict shows it).
+    status: str = ""
     #: Summary, client and contact as loaded: only what the dispatcher changed is sent,
     #: so a stored value is never rewritten by its display-safe copy.
     loaded_summary: str = ""
@@ -71,6 +73,7 @@ class Draft:
             created_at=ticket.created_at,
             description=ticket.description,
             channel=ticket.channel,
+            status=ticket.status,
             loaded_summary=summary,
             loaded_client=client,
             loaded_contact=contact,
@@ -196,6 +199,9 @@ class Session:
     triaged: int = 0
     marked: set[int] = field(default_factory=set)
     drafts: dict[int, Draft] = field(default_factory=dict)
+    #: Each draft as it was loaded, before any typing: what "your edit" is measured
+    #: against when someone else saved the ticket meanwhile.
+    bases: dict[int, Draft] = field(default_factory=dict)
     #: The SHARED values of the last successful triage, for "repeat last".
     last: dict[str, Any] | None = None
 
@@ -206,11 +212,30 @@ class Session:
         self.marked.add(ticket_id)
         return True
 
+    def open(self, loaded: Draft) -> Draft:
+        """The draft to edit for a freshly loaded ticket: the one already typed into,
+        if any (its base stays), else ``loaded`` with a copy kept as its base."""
+        kept = self.drafts.get(loaded.ticket_id)
+        if kept is not None:
+            return kept
+        self.drafts[loaded.ticket_id] = loaded
+        self.bases[loaded.ticket_id] = loaded.copy()
+        return loaded
+
+    def untouched(self, ticket_id: int) -> bool:
+        """Whether the draft is still exactly as loaded (nothing typed into it)."""
+        draft = self.drafts.get(ticket_id)
+        return draft is not None and draft == self.bases.get(ticket_id)
+
+    def forget(self, ticket_id: int) -> None:
+        self.drafts.pop(ticket_id, None)
+        self.bases.pop(ticket_id, None)
+
     def done(self, ticket_ids: list[int], shared: dict[str, Any]) -> None:
         """Tickets left the queue triaged: count them, forget their drafts and marks."""
         self.triaged += len(ticket_ids)
         for ticket_id in ticket_ids:
-            self.drafts.pop(ticket_id, None)
+            self.forget(ticket_id)
             self.marked.discard(ticket_id)
         self.last = dict(shared)
 
@@ -218,7 +243,7 @@ class Session:
         """Another dispatcher triaged some: their marks and drafts no longer apply."""
         self.marked &= waiting
         for ticket_id in [t for t in self.drafts if t not in waiting]:
-            del self.drafts[ticket_id]
+            self.forget(ticket_id)
 
 
 def progress_text(session: Session, waiting: int, oldest_minutes: int | None) -> str:
