@@ -315,8 +315,10 @@ class TriageScreen(DeskScreen):
         self._load()
 
     def on_screen_suspend(self) -> None:
-        # Claims say who has a ticket open; in another section, nobody here has.
-        self._hold(None)
+        # Claims say who has a ticket open; in another section, nobody here has. A
+        # dialog over this screen (help, the conflict dialog) keeps the ticket open.
+        if self not in self.app.screen_stack:
+            self._hold(None)
 
     def _hold(self, ticket_id: int | None) -> None:
         cast("DispatchApp", self.app).hold_ticket(ticket_id)
@@ -429,7 +431,9 @@ class TriageScreen(DeskScreen):
         return head
 
     def _select(self, key: str | None) -> None:
-        self._hold(int(key) if key is not None and self.is_active else None)
+        # In view, even under a dialog: the ticket is still open on this desk.
+        in_view = self in self.app.screen_stack
+        self._hold(int(key) if key is not None and in_view else None)
         if key is None:
             self.panel.draft = None
             return

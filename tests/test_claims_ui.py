@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from dispatch_tui.screens.claim_keeper import ClaimKeeper
+from dispatch_tui.screens.help import HelpScreen
 from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.store import Database
 from live_helpers import SIZE, add, as_actor, queue, row_text, settle, until
@@ -81,7 +82,7 @@ async def test_the_selected_ticket_is_claimed_and_released_on_moving_and_quittin
     ids = [add(desk_file, f"Call {n}", hours_ago=3 - n) for n in range(3)]
     app = DispatchApp(desk_file, actor="Alice")
     async with app.run_test(size=SIZE) as pilot:
-        await open_triage(app, pilot)
+        screen = await open_triage(app, pilot)
         assert queue(app).current_key == str(ids[0])
         await until(pilot, lambda: holders(desk_file, ids) == {ids[0]: "Alice"})
 
@@ -93,8 +94,15 @@ async def test_the_selected_ticket_is_claimed_and_released_on_moving_and_quittin
         await until(pilot, lambda: holders(desk_file, ids) == {})
         await pilot.press("f3")
         await until(pilot, lambda: holders(desk_file, ids) == {ids[1]: "Alice"})
+        # A dialog over the queue keeps the ticket open, even through a live reload.
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        as_actor(desk_file, "Bob", lambda d: claim(d, ids[2]))
+        await until(pilot, lambda: "being triaged by Bob" in triage_row(screen, ids[2]))
+        assert app.claims is not None and app.claims.wanted == ids[1]
+        assert holders(desk_file, ids) == {ids[1]: "Alice", ids[2]: "Bob"}
     # Quitting releases: nobody else sees Alice on it after she closed the app.
-    assert holders(desk_file, ids) == {}
+    assert holders(desk_file, ids) == {ids[2]: "Bob"}
 
 
 async def test_saving_releases_the_claim(desk_file: Path) -> None:
@@ -108,6 +116,10 @@ async def test_saving_releases_the_claim(desk_file: Path) -> None:
         await settle(app, pilot)
         await until(pilot, lambda: as_status(desk_file, only) == "triaged")
         await until(pilot, lambda: holders(desk_file, [only]) == {})
+
+
+def triage_row(screen: TriageScreen, ticket_id: int) -> str:
+    return " ".join(c.plain for c in screen.queue.get_row(str(ticket_id)))
 
 
 def as_status(path: Path, ticket_id: int) -> str:
