@@ -79,10 +79,9 @@ def working_copy(db: BenchDb, folder: Path, name: str) -> Path:
 
 
 def _seed(path: Path, tickets: int, seed: int) -> float:
-    from dispatch_tui.store import Database
-
     from dispatch_tui.demo import generate
     from dispatch_tui.services.desk import Desk
+    from dispatch_tui.store import Database
 
     started = time.perf_counter()
     # What `dispatch-tui demo --db PATH --tickets N` does: create, then generate.

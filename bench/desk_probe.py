@@ -19,11 +19,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from dispatch_tui.screens.base import DeskScreen
 from textual.pilot import Pilot
 
 from bench.headless import WORKER_TIMEOUT_S, key_event, settle
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.base import DeskScreen
 
 SIZE = (120, 40)
 

@@ -49,9 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.queries import QUERIES, measure_one
 
         name, db_path = options.args
-        from dispatch_tui.store import Database
-
         from dispatch_tui.services.desk import Desk
+        from dispatch_tui.store import Database
 
         db = Database(Path(db_path))
         result = measure_one(name, QUERIES[name], Desk(db, "bench"), options.reps, 30.0)

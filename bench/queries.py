@@ -133,9 +133,8 @@ def measure_one(
 
 
 def measure(db_path: Path, reps: int, budget_s: float) -> list[QueryResult]:
-    from dispatch_tui.store import Database
-
     from dispatch_tui.services.desk import Desk
+    from dispatch_tui.store import Database
 
     db = Database(db_path)
     try:

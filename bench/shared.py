@@ -127,12 +127,12 @@ def _raw_worker(path: str, ids: list[int], count: int, n: int, barrier: Barrier,
 
 
 def _app_worker(path: str, ids: list[int], count: int, n: int, barrier: Barrier, out: Any) -> None:
-    from dispatch_tui.store import Database, StoreError
-    from dispatch_tui.store.models import Technician, Ticket
-    from dispatch_tui.store.types import utcnow
     from sqlalchemy import event
 
     from dispatch_tui.services import audit
+    from dispatch_tui.store import Database, StoreError
+    from dispatch_tui.store.models import Technician, Ticket
+    from dispatch_tui.store.types import utcnow
 
     db = Database(path, lock_timeout=LOCK_TIMEOUT_S)
     retries = 0

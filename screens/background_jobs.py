@@ -11,17 +11,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.store import StoreError
-from dispatch_tui.store.backup import BackupResult, rolling_backup
 from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
 from textual.worker import Worker
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.importer import ImportResult, watch_imports
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.backup import BackupResult, rolling_backup
 
 BACKUP_GROUP = "rolling-backup"
 MAIL_GROUP = "mail-watch"

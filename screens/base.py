@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
-from dispatch_tui.store import StoreError
-from dispatch_tui.store.changes import Changes
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,7 +16,10 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.changes import Changes
 
 if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp

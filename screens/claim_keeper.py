@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import threading
 
-from dispatch_tui.store import StoreError
-
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.services import claims
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import StoreError
 
 #: A claim lives 60 s (claims.DEFAULT_TTL_S) without renewal; renewing at a third of
 #: that rides out two missed renewals (a slow save on the share) before it lapses.

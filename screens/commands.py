@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
-from dispatch_tui.screens.base import DeskScreen
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from dispatch_tui.screens.base import DeskScreen
 
 if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp

@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
+
+from dispatch_tui.errors import DispatchError
+from dispatch_tui.rules.health import CheckResult
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.dashboard_parts import data as dashboard_data
 from dispatch_tui.screens.dashboard_parts.charts import (
@@ -35,19 +46,8 @@ from dispatch_tui.screens.schedule_parts.panels import utilization_text
 from dispatch_tui.screens.ticket_detail import TicketDetailScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
-
-from dispatch_tui.errors import DispatchError
-from dispatch_tui.rules.health import CheckResult
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import StoreError
 
 #: Seconds between refreshes while the dashboard is on screen: other dispatchers and
 #: technicians change the file all day, and a manager leaves this screen up.

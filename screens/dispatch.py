@@ -17,15 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from dispatch_tui.screens.base import DeskScreen
-from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
-from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
-from dispatch_tui.screens.dispatch_parts.record import TriageRecord
-from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, roster_rows
-from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
-from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,10 +28,19 @@ from textual.widgets import DataTable, Static
 from dispatch_tui.errors import DispatchError, EditConflict, GateClosed
 from dispatch_tui.rules.gate import GateState
 from dispatch_tui.rules.suggest import Suggestion
+from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
+from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
+from dispatch_tui.screens.dispatch_parts.record import TriageRecord
+from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, roster_rows
+from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
+from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import dispatch, followup, suggestions
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.dispatch import gate_state
 from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, dispatch_data
+from dispatch_tui.store import StoreError
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:

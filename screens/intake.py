@@ -11,15 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from dispatch_tui.screens.base import DeskScreen
-from dispatch_tui.screens.cells import cell, short_time
-from dispatch_tui.screens.when import parse_received
-from dispatch_tui.screens.widgets.confirm import ConfirmScreen
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.screens.widgets.intake_form import IntakeForm, IntakeValues
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
-from dispatch_tui.store.queries import TicketRow
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,9 +22,18 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.cells import cell, short_time
+from dispatch_tui.screens.when import parse_received
+from dispatch_tui.screens.widgets.confirm import ConfirmScreen
+from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.screens.widgets.intake_form import IntakeForm, IntakeValues
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import intake_views, views
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.queries import TicketRow
 from dispatch_tui.textsafe import one_line
 
 #: Narrow on purpose: the list sits beside the form and is there to show what landed.

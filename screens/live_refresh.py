@@ -13,13 +13,14 @@ between polls: tests that wait for the workers to finish still can.
 
 from __future__ import annotations
 
-from dispatch_tui.screens.background_jobs import BackgroundTrouble
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.store.changes import Changes, ChangeWatcher
 from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
 from textual.worker import Worker
+
+from dispatch_tui.screens.background_jobs import BackgroundTrouble
+from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.store.changes import Changes, ChangeWatcher
 
 #: Other dispatchers' changes should show within about 2 s: a 1 s poll plus the
 #: screen's short debounce and its read leaves room for a slow share.

@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import ClassVar
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
+
+from dispatch_tui.errors import DispatchError, ScheduleConflict
+from dispatch_tui.rules.utilization import IsoWeek
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.schedule_parts import changes, to_book
 from dispatch_tui.screens.schedule_parts.changes import Change
@@ -34,23 +46,11 @@ from dispatch_tui.screens.schedule_parts.timesheets import TimesheetScreen
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
-from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
-
-from dispatch_tui.errors import DispatchError, ScheduleConflict
-from dispatch_tui.rules.utilization import IsoWeek
 from dispatch_tui.services import schedule
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.schedule import Board, FlaggedTicket
 from dispatch_tui.services.timesheets import UtilizationReport, utilization_report
+from dispatch_tui.store import StoreError
 from dispatch_tui.textsafe import one_line
 
 CHANGE_GROUP = "schedule-change"

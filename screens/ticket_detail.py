@@ -10,9 +10,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.store import StoreError
-from dispatch_tui.store.queries import TicketDetail
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,7 +20,10 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.tickets import get_ticket
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.queries import TicketDetail
 from dispatch_tui.textsafe import one_line, plain
 
 if TYPE_CHECKING:

@@ -26,18 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from dispatch_tui.screens.base import DeskScreen
-from dispatch_tui.screens.cells import age, cell
-from dispatch_tui.screens.triage_merge import changed_fields, rebase
-from dispatch_tui.screens.triage_state import Draft, Session, format_minutes, progress_text
-from dispatch_tui.screens.widgets.confirm import ConfirmScreen
-from dispatch_tui.screens.widgets.conflict_dialog import Choice, ConflictDialog
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
-from dispatch_tui.store import StaleRecord, StoreError
-from dispatch_tui.store.changes import Changes
-from dispatch_tui.store.queries import TicketRow
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -51,11 +39,23 @@ from textual.worker import Worker, WorkerState
 from dispatch_tui.errors import DispatchError, EditConflict, InvalidInput
 from dispatch_tui.rules import sla
 from dispatch_tui.rules.triage import describe
+from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.cells import age, cell
+from dispatch_tui.screens.triage_merge import changed_fields, rebase
+from dispatch_tui.screens.triage_state import Draft, Session, format_minutes, progress_text
+from dispatch_tui.screens.widgets.confirm import ConfirmScreen
+from dispatch_tui.screens.widgets.conflict_dialog import Choice, ConflictDialog
+from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
 from dispatch_tui.services import intake_views, settings, views
 from dispatch_tui.services.claims import Claim, active_claims
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import desk_counts, get_ticket
 from dispatch_tui.services.triage import apply_to_many, triage_ticket
+from dispatch_tui.store import StaleRecord, StoreError
+from dispatch_tui.store.changes import Changes
+from dispatch_tui.store.queries import TicketRow
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from dispatch_tui.screens.when import format_shop, parse_due
-from dispatch_tui.store.models import Ticket
-
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules import triage as rules
 from dispatch_tui.rules.priority import PriorityPolicy, compute_priority
+from dispatch_tui.screens.when import format_shop, parse_due
+from dispatch_tui.store.models import Ticket
 from dispatch_tui.textsafe import plain
 
 #: The values one triage shares with the next similar ticket (repeat, apply to marked):

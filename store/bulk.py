@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from dispatch_tui.store.types import UTCDateTime
 from sqlalchemy import Boolean, Date, insert, text
 from sqlmodel import Session, SQLModel
+
+from dispatch_tui.store.types import UTCDateTime
 
 
 def _utc_text(value: datetime | None) -> str | None:

@@ -29,15 +29,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dispatch_tui.store import schema
-from dispatch_tui.store.errors import DatabaseLocked, StaleRecord
-from dispatch_tui.store.postgres_backend import PostgresBackend, is_url
-from dispatch_tui.store.sqlite_backend import QUICK_CHECK_AT_OPEN_MAX_BYTES, SQLiteBackend
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
+
+from dispatch_tui.store import schema
+from dispatch_tui.store.errors import DatabaseLocked, StaleRecord
+from dispatch_tui.store.postgres_backend import PostgresBackend, is_url
+from dispatch_tui.store.sqlite_backend import QUICK_CHECK_AT_OPEN_MAX_BYTES, SQLiteBackend
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT_S", "QUICK_CHECK_AT_OPEN_MAX_BYTES", "Database", "is_url"]
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+
 from dispatch_tui.store.errors import DatabaseUnusable
 from dispatch_tui.store.postgres_backend import CHANNEL
 

@@ -27,15 +27,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dispatch_tui.store.errors import DatabaseUnusable
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
 
+from dispatch_tui.store.errors import DatabaseUnusable
+
 if TYPE_CHECKING:
-    from dispatch_tui.store.changes import ChangeFeed
     from sqlmodel import Session
+
+    from dispatch_tui.store.changes import ChangeFeed
 
 #: URL schemes taken as a PostgreSQL server rather than a file name.
 URL_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")

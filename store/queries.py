@@ -175,7 +175,8 @@ def find_contact(session: Session, client_id: int, name: str) -> Contact | None:
     return session.exec(
         select(Contact).where(
             Contact.client_id == client_id,
-            (func.lower(Contact.name) == name.lower()) | (func.lower(Contact.email) == name.lower()),
+            (func.lower(Contact.name) == name.lower())
+            | (func.lower(Contact.email) == name.lower()),
         )
     ).first()
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dispatch_tui.store import models  # noqa: F401 - registers the tables on the metadata
-from dispatch_tui.store.errors import DatabaseUnusable
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+
+from dispatch_tui.store import models  # noqa: F401 - registers the tables on the metadata
+from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database

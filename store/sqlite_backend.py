@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.request import pathname2url
 
-from dispatch_tui.store.errors import DatabaseUnusable
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
 
+from dispatch_tui.store.errors import DatabaseUnusable
+
 if TYPE_CHECKING:
-    from dispatch_tui.store.changes import ChangeFeed
     from sqlmodel import Session
+
+    from dispatch_tui.store.changes import ChangeFeed
 
 #: ``quick_check`` reads every page of the file. Measured on a 100,000-ticket demo
 #: file (82 MB): 0.2 s with the file in the page cache, 1.6 s cold, on a local disk;

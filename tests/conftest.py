@@ -23,7 +23,9 @@ from dispatch_tui.store import Database
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("DISPATCH_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("DISPATCH_TUI_DB", str(home / "default.db"))

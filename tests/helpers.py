@@ -66,7 +66,9 @@ def cli(
     out, err = io.StringIO(), io.StringIO()
     with _environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = run(argv)
-    return subprocess.CompletedProcess(["dispatch-tui", *argv], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess(
+        ["dispatch-tui", *argv], code, out.getvalue(), err.getvalue()
+    )
 
 
 def assert_one_line_error(

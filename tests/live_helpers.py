@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import Database
 from textual.pilot import Pilot
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database
 
 SIZE = (120, 40)
 #: Longest wait for anything live: the issue asks for about 2 s; this leaves room

@@ -8,19 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.help import HelpScreen
-from dispatch_tui.screens.startup import DatabaseErrorScreen
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import Database
 from rich.text import Text
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.help import HelpScreen
+from dispatch_tui.screens.startup import DatabaseErrorScreen
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database
 from dispatch_tui.textsafe import plain
 
 SIZE = (120, 40)

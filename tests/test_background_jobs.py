@@ -7,9 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.triage import TriageScreen
-from dispatch_tui.store import Database
-from dispatch_tui.store.backup import rolling_backups
 from live_helpers import SIZE, add, queue_keys, settle, until
 from textual.message import Message
 from textual.notifications import Notify
@@ -17,6 +14,9 @@ from textual.notifications import Notify
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.config import UserConfig, default_backup_folder, load_user_config
 from dispatch_tui.errors import InvalidInput
+from dispatch_tui.screens.triage import TriageScreen
+from dispatch_tui.store import Database
+from dispatch_tui.store.backup import rolling_backups
 
 MAIL = b"""From: Jo Park <jo@acme.example>
 To: help@shop.example

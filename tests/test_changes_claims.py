@@ -14,13 +14,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_tui.store import Database
-from dispatch_tui.store.changes import ChangeWatcher
 
 from dispatch_tui.errors import NotFound
 from dispatch_tui.services import Desk
 from dispatch_tui.services.claims import active_claims, claim, release
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.changes import ChangeWatcher
 
 BOUND_S = 2.0
 POLL_S = 0.1

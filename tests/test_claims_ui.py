@@ -7,17 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.claim_keeper import ClaimKeeper
-from dispatch_tui.screens.help import HelpScreen
-from dispatch_tui.screens.triage import TriageScreen
-from dispatch_tui.store import Database
 from live_helpers import SIZE, add, as_actor, queue, row_text, settle, until
 from textual.pilot import Pilot
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.claim_keeper import ClaimKeeper
+from dispatch_tui.screens.help import HelpScreen
+from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.services.claims import Claim, active_claims, claim
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import get_ticket
+from dispatch_tui.store import Database
 
 HOSTILE = "[bold]Eve[/bold]\x1b[31m"
 

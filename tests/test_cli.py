@@ -36,14 +36,34 @@ def test_demo_fills_every_table(demo_db: Path) -> None:
     with sqlite3.connect(demo_db) as conn:
         counts = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("client", "contact", "technician", "ticket", "note", "service_call",
-                          "time_entry", "audit_event", "holiday", "out_of_office", "setting")
+            for table in (
+                "client",
+                "contact",
+                "technician",
+                "ticket",
+                "note",
+                "service_call",
+                "time_entry",
+                "audit_event",
+                "holiday",
+                "out_of_office",
+                "setting",
+            )
         }
         statuses = {row[0] for row in conn.execute("SELECT DISTINCT status FROM ticket")}
     assert all(counts.values()), counts
     assert counts["client"] == 8 and counts["technician"] == 6 and counts["ticket"] == 300
-    assert statuses == {"new", "triaged", "assigned", "in_progress", "waiting_client",
-                        "waiting_vendor", "on_hold", "resolved", "closed"}
+    assert statuses == {
+        "new",
+        "triaged",
+        "assigned",
+        "in_progress",
+        "waiting_client",
+        "waiting_vendor",
+        "on_hold",
+        "resolved",
+        "closed",
+    }
 
 
 def test_demo_refuses_a_database_with_tickets(demo_db: Path) -> None:
@@ -53,9 +73,22 @@ def test_demo_refuses_a_database_with_tickets(demo_db: Path) -> None:
 def test_ticket_add_then_show_as_json(tmp_path: Path) -> None:
     db = tmp_path / "desk.db"
     assert cli("init", "--timezone", "Europe/London", db=db).returncode == 0
-    added = cli("ticket", "add", "--client", "Acme Ltd", "--summary", "Printer jammed",
-                "--contact", "Jo", "--channel", "email", "--received-at", "2026-07-01 09:15",
-                "--json", db=db)
+    added = cli(
+        "ticket",
+        "add",
+        "--client",
+        "Acme Ltd",
+        "--summary",
+        "Printer jammed",
+        "--contact",
+        "Jo",
+        "--channel",
+        "email",
+        "--received-at",
+        "2026-07-01 09:15",
+        "--json",
+        db=db,
+    )
     assert added.returncode == 0, added.stderr
     ticket_id = json.loads(added.stdout)["ticket"]["id"]
     shown = json.loads(cli("ticket", "show", str(ticket_id), "--json", db=db).stdout)
@@ -69,7 +102,9 @@ def test_ticket_add_then_show_as_json(tmp_path: Path) -> None:
 def test_db_before_or_after_the_command_and_from_the_environment(demo_db: Path) -> None:
     after = cli("ticket", "list", "--status", "new", "--json", db=demo_db)
     before = cli("--db", str(demo_db), "ticket", "list", "--status", "new", "--json")
-    from_env = cli("ticket", "list", "--status", "new", "--json", env={"DISPATCH_TUI_DB": str(demo_db)})
+    from_env = cli(
+        "ticket", "list", "--status", "new", "--json", env={"DISPATCH_TUI_DB": str(demo_db)}
+    )
     assert after.stdout == before.stdout == from_env.stdout
     assert len(json.loads(after.stdout)["tickets"]) == 6
 
@@ -99,8 +134,14 @@ def test_tech_add_and_list(tmp_path: Path) -> None:
         (("ticket", "show", "424242"), "no ticket #424242"),
         (("ticket", "show", "abc"), "Invalid value for 'ID'"),
         (("ticket", "list", "--status", "done"), "unknown status 'done'"),
-        (("ticket", "add", "--client", "A", "--summary", "x", "--channel", "fax"), "unknown channel"),
-        (("ticket", "add", "--client", "A", "--summary", "x", "--received-at", "soonish"), "--received-at"),
+        (
+            ("ticket", "add", "--client", "A", "--summary", "x", "--channel", "fax"),
+            "unknown channel",
+        ),
+        (
+            ("ticket", "add", "--client", "A", "--summary", "x", "--received-at", "soonish"),
+            "--received-at",
+        ),
         (("ticket", "frobnicate"), "No such command"),
         (("init", "--timezone", "Mars/Olympus"), "unknown time zone"),
     ],
@@ -110,7 +151,9 @@ def test_bad_input_is_one_line_exit_2(demo_db: Path, args: tuple[str, ...], frag
 
 
 def test_missing_folder_is_one_line_exit_2(tmp_path: Path) -> None:
-    assert_one_line_error(cli_process("ticket", "list", db=tmp_path / "nope" / "x.db"), 2, "does not exist")
+    assert_one_line_error(
+        cli_process("ticket", "list", db=tmp_path / "nope" / "x.db"), 2, "does not exist"
+    )
 
 
 def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
@@ -121,7 +164,9 @@ def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
 def test_corrupt_file_is_one_line_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     path.write_text("this is a spreadsheet, honest\n" * 100)
-    assert_one_line_error(cli_process("ticket", "list", db=path), 2, "not a usable dispatch-tui database")
+    assert_one_line_error(
+        cli_process("ticket", "list", db=path), 2, "not a usable dispatch-tui database"
+    )
 
 
 def test_bad_config_file_is_one_line(tmp_path: Path, demo_db: Path) -> None:

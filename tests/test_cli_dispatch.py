@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, Status, Ticket
 from helpers import assert_one_line_error, cli
 from sqlmodel import col, select
 
 from dispatch_tui import demo
 from dispatch_tui.services import Desk, triage
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, Status, Ticket
 
 TRIAGE = {
     "ticket_type": "incident",

@@ -9,19 +9,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.triage import TriageScreen
-from dispatch_tui.screens.triage_merge import changed_fields, rebase
-from dispatch_tui.screens.triage_state import Draft
-from dispatch_tui.screens.widgets.conflict_dialog import ConflictDialog
-from dispatch_tui.screens.widgets.triage_panel import TriagePanel
-from dispatch_tui.store import Database
 from live_helpers import SIZE, add, as_actor, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.triage import TriageScreen
+from dispatch_tui.screens.triage_merge import changed_fields, rebase
+from dispatch_tui.screens.triage_state import Draft
+from dispatch_tui.screens.widgets.conflict_dialog import ConflictDialog
+from dispatch_tui.screens.widgets.triage_panel import TriagePanel
 from dispatch_tui.services.tickets import get_ticket
 from dispatch_tui.services.triage import update_triage_fields
+from dispatch_tui.store import Database
 
 
 @pytest.fixture

@@ -10,9 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import Technician, Ticket, TimeEntry
-from dispatch_tui.store.types import utcnow
 from sqlmodel import select
 
 from dispatch_tui.errors import InvalidInput
@@ -20,6 +17,9 @@ from dispatch_tui.services import Desk, exporter
 from dispatch_tui.services.csv_import import import_csv
 from dispatch_tui.services.importer import import_mail
 from dispatch_tui.services.spreadsheet import guard, unguard
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import Technician, Ticket, TimeEntry
+from dispatch_tui.store.types import utcnow
 
 TZ = ZoneInfo("America/Chicago")
 CORPUS = Path(__file__).parent / "fixtures" / "mail"

@@ -10,19 +10,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.screens.dashboard_parts.charts import hbar, priority_chart, trend_line
-from dispatch_tui.screens.dashboard_parts.periods import period_dates
-from dispatch_tui.screens.ticket_detail import TicketDetailScreen
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import Client, Ticket
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.rules.sla_outcome import Tally
+from dispatch_tui.screens.dashboard_parts.charts import hbar, priority_chart, trend_line
+from dispatch_tui.screens.dashboard_parts.periods import period_dates
+from dispatch_tui.screens.ticket_detail import TicketDetailScreen
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.reports import Period, PriorityCount, SlaGroup, SlaReport
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import Client, Ticket
 
 SIZE = (120, 40)
 HOSTILE = "[bold]x[/] printer \x1b[31mon fire"

@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.dispatch import DispatchScreen
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, Ticket
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
@@ -17,10 +14,13 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
 from dispatch_tui.services.triage import triage_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, Ticket
 
 SIZE = (120, 40)
 TRIAGE = {

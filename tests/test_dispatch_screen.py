@@ -7,21 +7,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.dispatch import DispatchScreen
-from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, Note, Ticket
 from sqlmodel import col, select
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.dispatch import DispatchScreen
+from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
 from dispatch_tui.services.availability import set_working_hours
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
 from dispatch_tui.services.triage import triage_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, Note, Ticket
 
 SIZE = (120, 40)
 NETWORK = {
@@ -168,9 +168,7 @@ async def test_escalate_and_log_a_client_update_in_a_few_keys(board_db: Path) ->
         assert (ticket.escalated, ticket.escalated_to) == (True, "tier3")
         notes = read(
             board_db,
-            lambda s: s.exec(
-                select(Note.kind, Note.body).where(Note.ticket_id == ticket_id)
-            ).all(),
+            lambda s: s.exec(select(Note.kind, Note.body).where(Note.ticket_id == ticket_id)).all(),
         )
         assert ("client", "tech calls by noon") in notes
         actions = read(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_tui.store.models import AuditEvent, Note, Ticket
 from sqlmodel import col, select
 
 from dispatch_tui.errors import GateClosed, InvalidInput
@@ -22,6 +21,7 @@ from dispatch_tui.services import (
 from dispatch_tui.services.availability import add_out_of_office, set_working_hours
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store.models import AuditEvent, Note, Ticket
 
 FULL = {
     "ticket_type": "incident",

@@ -24,14 +24,14 @@ from _workloads import (
     make_accounts_db,
     transfer_forever_safe,
 )
-from dispatch_tui.store import Database, schema
-from dispatch_tui.store.backup import BackupFailed, rolling_backup, rolling_backups
-from dispatch_tui.store.health import diagnose, locking_finding, mount_of, parse_mountinfo
 from sqlalchemy import text
 
 from dispatch_tui.cli.main import run
 from dispatch_tui.services import Desk
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database, schema
+from dispatch_tui.store.backup import BackupFailed, rolling_backup, rolling_backups
+from dispatch_tui.store.health import diagnose, locking_finding, mount_of, parse_mountinfo
 
 
 def digest(path: Path) -> str:

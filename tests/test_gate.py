@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from dispatch_tui.store.models import AuditEvent, Ticket
 from helpers import assert_one_line_error, cli
 from sqlmodel import col, select
 
@@ -19,6 +18,7 @@ from dispatch_tui.errors import EditConflict, GateClosed, InvalidInput, NotFound
 from dispatch_tui.services import Desk, dispatch, triage
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store.models import AuditEvent, Ticket
 
 FULL = {
     "ticket_type": "incident",

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dispatch_tui.store.models import Client, Note, ServiceCall, Technician, Ticket, TimeEntry
 
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules.health import CHECK_IDS
 from dispatch_tui.services import Desk, health
+from dispatch_tui.store.models import Client, Note, ServiceCall, Technician, Ticket, TimeEntry
 
 
 def utc(day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -11,9 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dispatch_tui.store import queries
-from dispatch_tui.store.models import AuditEvent, Client, Contact, Note, Technician, Ticket
-from dispatch_tui.store.types import utcnow
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -26,6 +23,9 @@ from dispatch_tui.services.importer import (
     import_message,
     watch_imports,
 )
+from dispatch_tui.store import queries
+from dispatch_tui.store.models import AuditEvent, Client, Contact, Note, Technician, Ticket
+from dispatch_tui.store.types import utcnow
 
 CORPUS = Path(__file__).parent / "fixtures" / "mail"
 EMLS = sorted(CORPUS.glob("*.eml"))

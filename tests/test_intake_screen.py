@@ -8,21 +8,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.screens.intake import IntakeScreen
-from dispatch_tui.screens.when import parse_due, parse_received
-from dispatch_tui.screens.widgets.confirm import ConfirmScreen
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import Client, Ticket
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.errors import InvalidInput
+from dispatch_tui.screens.intake import IntakeScreen
+from dispatch_tui.screens.when import parse_due, parse_received
+from dispatch_tui.screens.widgets.confirm import ConfirmScreen
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import set_shop_timezone
 from dispatch_tui.services.tickets import add_ticket, get_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import Client, Ticket
 
 SIZE = (120, 40)
 CHICAGO = ZoneInfo("America/Chicago")

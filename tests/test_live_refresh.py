@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from dispatch_tui.screens.triage import TriageScreen
-from dispatch_tui.screens.widgets.desk_header import DeskHeader
-from dispatch_tui.store import Database
 from live_helpers import SIZE, add, as_actor, queue, queue_keys, row_text, settle, until
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.triage import TriageScreen
+from dispatch_tui.screens.widgets.desk_header import DeskHeader
 from dispatch_tui.services.triage import update_triage_fields
+from dispatch_tui.store import Database
 
 #: What the other dispatcher's process runs: its own interpreter, its own connection.
 #: The ticket is older than the others, so it sorts first and shifts every row down.

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from _workloads import fork, wait
+from sqlmodel import select as sql_select
+
 from dispatch_tui.store import Database, DatabaseLocked
 from dispatch_tui.store.models import Client
-from sqlmodel import select as sql_select
 
 ROOT = Path(__file__).parents[1]
 

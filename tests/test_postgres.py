@@ -17,9 +17,6 @@ from pathlib import Path
 
 import pytest
 from _workloads import fork, wait
-from dispatch_tui.store import Database, DatabaseLocked, DatabaseUnusable, schema
-from dispatch_tui.store.changes import ChangeWatcher
-from dispatch_tui.store.models import Client, Ticket
 from helpers import assert_one_line_error, cli
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -28,6 +25,9 @@ from dispatch_tui.errors import GateClosed
 from dispatch_tui.services import Desk, dispatch, triage
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database, DatabaseLocked, DatabaseUnusable, schema
+from dispatch_tui.store.changes import ChangeWatcher
+from dispatch_tui.store.models import Client, Ticket
 
 psycopg = pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg")
 

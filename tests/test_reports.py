@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from dispatch_tui.store.models import Client, Technician, Ticket
 
 from dispatch_tui.services import Desk, reports
+from dispatch_tui.store.models import Client, Technician, Ticket
 
 
 def utc(day: int, hour: int = 0, minute: int = 0) -> datetime:

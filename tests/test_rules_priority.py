@@ -38,7 +38,9 @@ def test_small_service_request_is_a_quick_hit() -> None:
 
 
 def test_custom_matrix_and_threshold() -> None:
-    strict = {lvl: {u: "high" for u in ("low", "medium", "high")} for lvl in ("low", "medium", "high")}
+    strict = {
+        lvl: {u: "high" for u in ("low", "medium", "high")} for lvl in ("low", "medium", "high")
+    }
     policy = PriorityPolicy(matrix=strict, quick_hit_hours=1.0)
     assert compute_priority("low", "low", "incident", 1.0, policy) == "high"
     PriorityPolicy(matrix=strict).validate()

@@ -13,22 +13,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.screens.schedule import ScheduleScreen
-from dispatch_tui.screens.schedule_parts.grid import ScheduleGrid
-from dispatch_tui.screens.schedule_parts.timesheets import TimesheetScreen
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket, TimeEntry
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.schedule import ScheduleScreen
+from dispatch_tui.screens.schedule_parts.grid import ScheduleGrid
+from dispatch_tui.screens.schedule_parts.timesheets import TimesheetScreen
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import set_shop_timezone
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket, TimeEntry
 
 SIZE = (120, 40)
 CHICAGO = ZoneInfo("America/Chicago")

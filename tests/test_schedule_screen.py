@@ -13,23 +13,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.screens.schedule import ScheduleScreen
-from dispatch_tui.screens.schedule_parts.grid import ScheduleGrid
-from dispatch_tui.screens.schedule_parts.layout import View
-from dispatch_tui.screens.schedule_parts.reason import ReasonScreen
-from dispatch_tui.screens.widgets.confirm import ConfirmScreen
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens.schedule import ScheduleScreen
+from dispatch_tui.screens.schedule_parts.grid import ScheduleGrid
+from dispatch_tui.screens.schedule_parts.layout import View
+from dispatch_tui.screens.schedule_parts.reason import ReasonScreen
+from dispatch_tui.screens.widgets.confirm import ConfirmScreen
 from dispatch_tui.services import schedule
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import set_shop_timezone
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket
 from dispatch_tui.textsafe import plain
 
 SIZE = (120, 40)

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket
 from sqlmodel import col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound, ScheduleConflict
@@ -16,6 +15,7 @@ from dispatch_tui.services import Desk, availability, holidays, schedule, timesh
 from dispatch_tui.services.settings import set_shop_timezone
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from _workloads import increment_locked, increment_unlocked, make_counter_db, run_counter
-from dispatch_tui.store import Database, StaleRecord
-from dispatch_tui.store.models import Ticket
 
 from dispatch_tui.services import Desk
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import Database, StaleRecord
+from dispatch_tui.store.models import Ticket
 
 WORKERS = 4
 TIMES = 50

@@ -10,13 +10,23 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch_tui.store import Database, DatabaseLocked, DatabaseUnusable
-from dispatch_tui.store import schema
+from dispatch_tui.store import Database, DatabaseLocked, DatabaseUnusable, schema
 from dispatch_tui.store.models import Client, Ticket
 
 DOCUMENTED_TABLES = {
-    "client", "contact", "technician", "ticket", "note", "service_call", "time_entry",
-    "audit_event", "meta", "setting", "holiday", "out_of_office", "ticket_claim",
+    "client",
+    "contact",
+    "technician",
+    "ticket",
+    "note",
+    "service_call",
+    "time_entry",
+    "audit_event",
+    "meta",
+    "setting",
+    "holiday",
+    "out_of_office",
+    "ticket_claim",
 }
 
 
@@ -143,7 +153,9 @@ def test_older_schema_is_migrated_forward(
 
 
 @pytest.mark.sqlite_only
-def test_read_only_file_is_refused(db_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_file_is_refused(
+    db_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db.dispose()
     import dispatch_tui.store.engine as engine
 

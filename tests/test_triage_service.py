@@ -6,8 +6,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from dispatch_tui.store.models import AuditEvent, Contact, Note, Ticket
-from dispatch_tui.store.types import utcnow
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
@@ -15,6 +13,8 @@ from dispatch_tui.rules.holidays import HolidayRule
 from dispatch_tui.services import Desk, settings, triage
 from dispatch_tui.services.holidays import add_holiday
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store.models import AuditEvent, Contact, Note, Ticket
+from dispatch_tui.store.types import utcnow
 
 FULL = {
     "ticket_type": "incident",

@@ -10,12 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dispatch_tui.screens.triage import TriageScreen, clock_text
-from dispatch_tui.screens.widgets.conflict_dialog import ConflictDialog
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.screens.widgets.triage_panel import TriagePanel
-from dispatch_tui.store import Database
-from dispatch_tui.store.models import AuditEvent, Ticket
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
@@ -24,10 +18,16 @@ from textual.widgets import Input, Static
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.rules.sla import Clock, ClockState
+from dispatch_tui.screens.triage import TriageScreen, clock_text
+from dispatch_tui.screens.widgets.conflict_dialog import ConflictDialog
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.screens.widgets.triage_panel import TriagePanel
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import set_shop_timezone
 from dispatch_tui.services.tickets import add_ticket
 from dispatch_tui.services.triage import update_triage_fields
+from dispatch_tui.store import Database
+from dispatch_tui.store.models import AuditEvent, Ticket
 from dispatch_tui.textsafe import plain
 
 SIZE = (120, 40)

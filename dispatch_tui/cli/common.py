@@ -87,7 +87,9 @@ def parse_local_time(value: str, tz: ZoneInfo, *, what: str) -> datetime:
     try:
         parsed = dateparser.parse(value)
     except (ValueError, OverflowError):
-        raise InvalidInput(f"{what}: cannot read {value!r} as a date and time (try 'YYYY-MM-DD HH:MM')") from None
+        raise InvalidInput(
+            f"{what}: cannot read {value!r} as a date and time (try 'YYYY-MM-DD HH:MM')"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
@@ -122,5 +124,7 @@ def emit_table(headers: list[str], rows: list[list[str]]) -> None:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line.rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    out += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     sys.stdout.write("\n".join(out) + "\n")

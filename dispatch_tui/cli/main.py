@@ -84,7 +84,9 @@ def main(
     launch(ctx, db=db, actor=actor, demo=demo, keymap=keymap)
 
 
-def launch(ctx: typer.Context, *, db: str | None, actor: str | None, demo: bool, keymap: str | None) -> None:
+def launch(
+    ctx: typer.Context, *, db: str | None, actor: str | None, demo: bool, keymap: str | None
+) -> None:
     """Open the TUI, after everything that can fail has been checked on the command line."""
     from dispatch_tui.keymap import load_keymap
     from dispatch_tui.services import Desk

@@ -8,9 +8,8 @@ import typer
 
 from dispatch_tui.cli.common import DbOption, JsonOption, db_path, emit_json, lock_timeout
 from dispatch_tui.errors import EXIT_OK, EXIT_USAGE, DispatchError
-from dispatch_tui.store import Database
+from dispatch_tui.store import Database, health
 from dispatch_tui.store import backup as backups
-from dispatch_tui.store import health
 
 
 class BackupError(DispatchError):

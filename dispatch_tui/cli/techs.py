@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from dispatch_tui.cli.common import ActorOption, DbOption, JsonOption, emit_json, emit_table, open_desk
+from dispatch_tui.cli.common import (
+    ActorOption,
+    DbOption,
+    JsonOption,
+    emit_json,
+    emit_table,
+    open_desk,
+)
 from dispatch_tui.services import technicians
 
 app = typer.Typer(help="Add and list technicians.", no_args_is_help=True)
@@ -50,8 +57,12 @@ def list_(
         ["id", "name", "tier", "skills", "hours", "active"],
         [
             [
-                str(t.id), t.name, str(t.tier), t.skills or "-",
-                f"{t.work_days} {t.work_start}-{t.work_end}", "yes" if t.active else "no",
+                str(t.id),
+                t.name,
+                str(t.tier),
+                t.skills or "-",
+                f"{t.work_days} {t.work_start}-{t.work_end}",
+                "yes" if t.active else "no",
             ]
             for t in techs
         ],

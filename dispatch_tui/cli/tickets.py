@@ -35,7 +35,9 @@ def add(
     description: Annotated[str, typer.Option(help="What the client said.")] = "",
     received_at: Annotated[
         str | None,
-        typer.Option("--received-at", help="When it arrived, shop-local 'YYYY-MM-DD HH:MM' (default now)."),
+        typer.Option(
+            "--received-at", help="When it arrived, shop-local 'YYYY-MM-DD HH:MM' (default now)."
+        ),
     ] = None,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -64,7 +66,9 @@ def add(
 def list_(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help="Only tickets in this status.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many, newest first.")] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10000, help="At most this many, newest first.")
+    ] = 100,
     db: DbOption = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
@@ -80,8 +84,13 @@ def list_(
         ["id", "status", "priority", "client", "tech", "received", "summary"],
         [
             [
-                str(r.id), r.status, r.priority or "-", r.client, r.assigned_tech or "-",
-                local(r.created_at, tz), r.summary,
+                str(r.id),
+                r.status,
+                r.priority or "-",
+                r.client,
+                r.assigned_tech or "-",
+                local(r.created_at, tz),
+                r.summary,
             ]
             for r in rows
         ],

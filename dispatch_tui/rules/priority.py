@@ -38,7 +38,8 @@ class PriorityPolicy:
                 value = row.get(urgency)
                 if value not in PRIORITIES:
                     raise ValueError(
-                        f"priority matrix [{impact}][{urgency}] = {value!r} is not one of {PRIORITIES}"
+                        f"priority matrix [{impact}][{urgency}] = {value!r} "
+                        f"is not one of {PRIORITIES}"
                     )
 
 

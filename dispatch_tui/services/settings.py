@@ -60,8 +60,14 @@ def write_setting(session: Session, actor: str, key: str, value: Any) -> None:
     else:
         row.value, row.updated_at, row.updated_by = encoded, utcnow(), actor
     audit.record(
-        session, actor, "setting.update", "setting", None, key,
-        before={"value": before}, after={"value": value},
+        session,
+        actor,
+        "setting.update",
+        "setting",
+        None,
+        key,
+        before={"value": before},
+        after={"value": value},
     )
 
 

@@ -17,7 +17,9 @@ def normalise_skills(skills: str | list[str]) -> str:
     return ",".join(cleaned)
 
 
-def add_technician(desk: Desk, *, name: str, tier: int, skills: str = "", email: str = "") -> Technician:
+def add_technician(
+    desk: Desk, *, name: str, tier: int, skills: str = "", email: str = ""
+) -> Technician:
     name = name.strip()
     if not name:
         raise InvalidInput("a technician name is required")

@@ -77,7 +77,9 @@ def add_ticket(
             "ticket",
             ticket.id,
             f"{channel} from {client_row.name}",
-            after=audit.snapshot(ticket, ("client_id", "contact_id", "channel", "summary", "status")),
+            after=audit.snapshot(
+                ticket, ("client_id", "contact_id", "channel", "summary", "status")
+            ),
         )
     return ticket
 

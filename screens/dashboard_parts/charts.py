@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch_tui.screens.schedule_parts.panels import FLAG_STYLE
 from rich.text import Text
 
 from dispatch_tui.rules.sla_outcome import Tally
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
+from dispatch_tui.screens.schedule_parts.panels import FLAG_STYLE
 from dispatch_tui.services.reports import CLOCKS, AgeBucket, PriorityCount, SlaReport, TechLoad
 from dispatch_tui.services.timesheets import UtilizationReport
 from dispatch_tui.textsafe import one_line

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.screens.dashboard_parts.periods import choice, period_dates
-from dispatch_tui.store.queries import TicketRow
-from dispatch_tui.store.types import utcnow
-
 from dispatch_tui.rules.health import CheckResult
 from dispatch_tui.rules.utilization import IsoWeek
+from dispatch_tui.screens.dashboard_parts.periods import choice, period_dates
 from dispatch_tui.services import health, reports, timesheets
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.reports import AgeBucket, PriorityCount, SlaReport, TechLoad
 from dispatch_tui.services.timesheets import UtilizationReport
+from dispatch_tui.store.queries import TicketRow
+from dispatch_tui.store.types import utcnow
 
 #: The clock the dashboard reads; tests and snapshots replace it to pin "now".
 clock: Callable[[], datetime] = utcnow

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from rich.text import Text
+
+from dispatch_tui.rules.health import CheckResult
 from dispatch_tui.screens.cells import age, cell
 from dispatch_tui.screens.dashboard_parts.charts import priority_name
 from dispatch_tui.screens.widgets.keyed_table import RowData
 from dispatch_tui.store.queries import TicketRow
-from rich.text import Text
-
-from dispatch_tui.rules.health import CheckResult
 
 CHECK_COLUMNS: list[tuple[str, int | None]] = [("Count", 5), ("Check", None)]
 TICKET_COLUMNS: list[tuple[str, int | None]] = [

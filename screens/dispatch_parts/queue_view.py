@@ -6,10 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from dispatch_tui.screens.cells import cell
-from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -19,8 +15,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.cells import cell
+from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import dispatch, followup, queues, suggestions
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store import StoreError
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from dispatch_tui.screens.cells import age
 from rich.text import Text
 from textual.widgets import Static
 
+from dispatch_tui.screens.cells import age
 from dispatch_tui.services.dispatch_board import BoardTicket
 from dispatch_tui.textsafe import plain
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dispatch_tui.screens.cells import cell
 from rich.text import Text
 
+from dispatch_tui.screens.cells import cell
 from dispatch_tui.services.roster import Roster, RosterRow
 
 ROSTER_COLUMNS = [

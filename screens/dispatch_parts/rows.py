@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from dispatch_tui.screens.cells import age, cell
 from rich.text import Text
 
+from dispatch_tui.screens.cells import age, cell
 from dispatch_tui.services.dispatch_board import BoardTicket, order_key
 
 WORK_COLUMNS = [

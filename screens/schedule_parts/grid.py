@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from dispatch_tui.screens.schedule_parts.layout import Shade, Slot, View, calls_in, shade
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -19,6 +18,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dispatch_tui.screens.schedule_parts.layout import Shade, Slot, View, calls_in, shade
 from dispatch_tui.services.schedule import Board, CallRow, TechLane
 from dispatch_tui.textsafe import one_line
 

@@ -12,10 +12,6 @@ from collections.abc import Callable
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.screens.cells import cell, short_time
-from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.screens.widgets.keyed_table import KeyedTable
-from dispatch_tui.store import StoreError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,9 +23,13 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.cells import cell, short_time
+from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.timesheets import EntryRow
+from dispatch_tui.store import StoreError
 from dispatch_tui.textsafe import one_line
 
 LOAD_GROUP = "timesheets-load"

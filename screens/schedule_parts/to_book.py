@@ -7,9 +7,9 @@ Pure functions building Rich ``Text``: client names and summaries go through ``c
 
 from __future__ import annotations
 
-from dispatch_tui.screens.cells import cell
 from rich.text import Text
 
+from dispatch_tui.screens.cells import cell
 from dispatch_tui.services.schedule import BookReason, FlaggedTicket
 from dispatch_tui.textsafe import one_line
 

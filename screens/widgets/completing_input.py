@@ -10,12 +10,12 @@ import asyncio
 from collections.abc import Callable
 from typing import ClassVar
 
-from dispatch_tui.store import StoreError
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.store import StoreError
 
 #: (value typed, case-folded; context) -> the completion, or None. Runs on a thread.
 Lookup = Callable[[str, str], str | None]

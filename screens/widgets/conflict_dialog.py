@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Literal
 
-from dispatch_tui.screens.triage_merge import FieldChange
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +19,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from dispatch_tui.screens.triage_merge import FieldChange
 from dispatch_tui.textsafe import one_line
 
 #: How the dialog was answered; None (escape) keeps the edit unsaved for later.

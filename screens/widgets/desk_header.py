@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from dispatch_tui.store import StoreError
-from dispatch_tui.store.queries import DeskCounts
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +13,8 @@ from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.services.tickets import desk_counts
+from dispatch_tui.store import StoreError
+from dispatch_tui.store.queries import DeskCounts
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:

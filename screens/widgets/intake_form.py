@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch_tui.screens.widgets.completing_input import CompletingInput, DeskSuggester, Lookup
-from dispatch_tui.store.models import Channel
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, TextArea
+
+from dispatch_tui.screens.widgets.completing_input import CompletingInput, DeskSuggester, Lookup
+from dispatch_tui.store.models import Channel
 
 CHANNELS = [(channel.value, channel.value) for channel in Channel]
 

@@ -11,13 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.screens.triage_state import Draft
-from dispatch_tui.screens.widgets.completing_input import (
-    CompletingInput,
-    DeskSuggester,
-    ListSuggester,
-    Lookup,
-)
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +19,13 @@ from textual.widgets import Input, Label, Static
 
 from dispatch_tui.rules import triage as rules
 from dispatch_tui.rules.priority import PriorityPolicy
+from dispatch_tui.screens.triage_state import Draft
+from dispatch_tui.screens.widgets.completing_input import (
+    CompletingInput,
+    DeskSuggester,
+    ListSuggester,
+    Lookup,
+)
 from dispatch_tui.textsafe import one_line, plain
 
 #: Input id -> the Draft attribute it edits.
