@@ -117,3 +117,25 @@ def test_escalate_note_reassign_unassign_are_audited(demo_db: Path) -> None:
         2,
         "note kind",
     )
+
+
+def test_escalated_lists_the_service_managers_tickets(demo_db: Path) -> None:
+    ticket_id = board_ids(demo_db)[0]
+    escalated = cli(
+        "ticket",
+        "escalate",
+        str(ticket_id),
+        "--reason",
+        "needs the manager",
+        "--to",
+        "manager",
+        db=demo_db,
+    )
+    assert escalated.returncode == 0, escalated.stderr
+    listed = json.loads(cli("ticket", "escalated", "--json", db=demo_db).stdout)["tickets"]
+    mine = [row for row in listed if row["id"] == ticket_id]
+    assert mine and mine[0]["escalated_to"] == "manager"
+    assert all(row["status"] not in ("resolved", "closed") for row in listed)
+    table = cli("ticket", "escalated", db=demo_db).stdout.splitlines()
+    assert table[0].split()[:2] == ["id", "to"]
+    assert any(line.split()[0] == str(ticket_id) for line in table[1:])

@@ -1,7 +1,7 @@
 """Dispatch from the command line: suggestions, reassign/unassign, escalation, notes and
 a technician's ordered queue.
 
-``ticket suggest|reassign|unassign|escalate|note`` join the ``ticket`` sub-app and
+``ticket suggest|reassign|unassign|escalate|escalated|note`` join the ``ticket`` sub-app and
 ``tech queue`` the ``tech`` sub-app (cli/main.py calls ``register``). Every change
 goes through a service, which writes the audit event.
 """
@@ -18,10 +18,11 @@ from dispatch_tui.cli.common import (
     JsonOption,
     emit_json,
     emit_table,
+    local,
     open_desk,
 )
 from dispatch_tui.cli.triage import ExpectVersion, IdArgument
-from dispatch_tui.services import dispatch, followup, queues, suggestions
+from dispatch_tui.services import dispatch, followup, queues, settings, suggestions
 from dispatch_tui.textsafe import plain
 
 ReasonOption = Annotated[str, typer.Option(help="Why; kept in the audit log.")]
@@ -129,6 +130,37 @@ def escalate(
         typer.echo(f"ticket #{ticket.id} escalated to {target} (version {ticket.version})")
 
 
+def escalated(
+    ctx: typer.Context,
+    db: DbOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open escalated tickets, most recently changed first: the service manager's list."""
+    desk = open_desk(ctx, db, actor)
+    rows = followup.escalated_tickets(desk)
+    if as_json:
+        emit_json({"tickets": rows})
+        return
+    tz = settings.shop_timezone(desk)
+    emit_table(
+        ["id", "to", "priority", "status", "tech", "updated", "client", "summary"],
+        [
+            [
+                str(r.id),
+                followup.TARGET_NAMES.get(r.escalated_to or "", r.escalated_to or "-"),
+                r.priority or "-",
+                r.status,
+                r.assigned_tech or "-",
+                local(r.updated_at, tz),
+                r.client,
+                r.summary,
+            ]
+            for r in rows
+        ],
+    )
+
+
 def note(
     ctx: typer.Context,
     ticket_id: IdArgument,
@@ -190,5 +222,6 @@ def register(ticket_app: typer.Typer, tech_app: typer.Typer) -> None:
     ticket_app.command("reassign")(reassign)
     ticket_app.command("unassign")(unassign)
     ticket_app.command("escalate")(escalate)
+    ticket_app.command("escalated")(escalated)
     ticket_app.command("note")(note)
     tech_app.command("queue")(queue)
