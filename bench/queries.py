@@ -23,7 +23,8 @@ from bench.stats import median, p95
 #: query -> candidate "module:function" names, best first.
 QUERIES: dict[str, list[str]] = {
     "triage queue": ["dispatch_tui.services.views:triage_queue"],
-    "dispatch queue": ["dispatch_tui.services.views:dispatch_board"],
+    # What the Dispatch screen's fetch runs: the board, gate, SLA order and roster.
+    "dispatch queue": ["dispatch_tui.services.dispatch_board:dispatch_data"],
     "roster": [
         "dispatch_tui.services.roster:roster",
         "dispatch_tui.services.dispatch:roster",

@@ -6,20 +6,12 @@ change as the screens do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import queries
-from dispatch_tui.store.models import Status, Technician
+from dispatch_tui.store.models import Status
 
 #: Rows a screen list holds at most; a DataTable keeps every row in memory.
 SCREEN_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class DispatchBoard:
-    queue: list[queries.TicketRow]
-    technicians: list[Technician]
 
 
 def triage_queue(desk: Desk, *, limit: int = SCREEN_LIMIT) -> list[queries.TicketRow]:
@@ -34,13 +26,3 @@ def recent_tickets(desk: Desk, *, limit: int = SCREEN_LIMIT) -> list[queries.Tic
     """The latest tickets recorded, newest first, whatever their status."""
     with desk.db.read() as session:
         return queries.list_tickets(session, limit=limit)
-
-
-def dispatch_board(desk: Desk, *, limit: int = SCREEN_LIMIT) -> DispatchBoard:
-    """Triaged tickets nobody has yet, oldest first, and the active technicians."""
-    with desk.db.read() as session:
-        rows = queries.list_tickets(
-            session, statuses=(Status.TRIAGED.value,), oldest_first=True, limit=limit
-        )
-        technicians = queries.list_technicians(session)
-    return DispatchBoard([r for r in rows if r.assigned_tech is None], technicians)
