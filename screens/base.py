@@ -110,8 +110,15 @@ class DeskScreen(Screen[None]):
 
     def live_changed(self, changes: list[Changes]) -> None:
         """Reload quietly: a list that blinks a spinner at every colleague's save is
-        worse than one that updates in place."""
-        self._load()
+        worse than one that updates in place.
+
+        Every service that changes what a section shows writes an audit event, so a
+        commit without one (a "being triaged" claim, renewed every 20 s by each
+        dispatcher) changes nothing here; only Triage, which shows claims, reloads on
+        those (it overrides this). Skipping them spares the Dashboard a full re-read.
+        """
+        if any(batch.events or batch.truncated for batch in changes):
+            self._load()
 
     def show(self, data: Any) -> None:
         pass

@@ -148,3 +148,27 @@ async def test_a_save_of_our_own_keeps_the_typed_draft_of_another_ticket(
         # ...and what Alice typed is still there, cursor and all.
         assert screen.session.drafts[first].category == "netw"
         assert queue(app).current_key == str(first)
+
+
+async def test_sections_reload_for_audited_changes_not_for_bare_claims(tmp_path: Path) -> None:
+    from dispatch_tui.screens.dashboard import DashboardScreen
+    from dispatch_tui.store.changes import ChangeEvent, Changes
+
+    path = tmp_path / "desk.db"
+    Database(path, create=True).dispose()
+    app = DispatchApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f6")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        loads: list[int] = []
+        screen._load = lambda: loads.append(1)  # type: ignore[method-assign]
+        # A claim renewal commits but writes no audit event: nothing this screen shows.
+        screen.live_changed([Changes(changed=True)])
+        assert loads == []
+        event = ChangeEvent(1, "2026-11-23 09:00:00", "Bob", "ticket.create", "ticket", 7, "")
+        screen.live_changed([Changes(changed=True, events=[event])])
+        screen.live_changed([Changes(changed=True, truncated=True)])
+        assert loads == [1, 1]
