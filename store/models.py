@@ -147,6 +147,14 @@ class Ticket(Versioned, table=True):
         Index("ix_ticket_created", "created_at"),
         # The escalated-untouched health check: few rows, found without a status scan.
         Index("ix_ticket_escalated_status", "escalated", "status"),
+        # Schema 2 (store/schema.py): the screens' counts read these indexes alone,
+        # never the ticket rows, so their cost follows the open work, not history.
+        # Header "overdue": open statuses with a due date before now.
+        Index("ix_ticket_status_due", "status", "due_at"),
+        # Open tickets and queued estimate hours per technician (roster, dashboard).
+        Index("ix_ticket_status_tech_estimate", "status", "assigned_tech_id", "estimate_hours"),
+        # The priority mix of a period: type and priority of the tickets that arrived in it.
+        Index("ix_ticket_created_type_priority", "created_at", "ticket_type", "priority"),
         UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
     )
 
@@ -211,6 +219,8 @@ class ServiceCall(Versioned, table=True):
     __table_args__ = (
         Index("ix_service_call_tech_start", "tech_id", "starts_at"),
         Index("ix_service_call_ticket", "ticket_id"),
+        # Schema 2: the schedule board's week for every technician at once.
+        Index("ix_service_call_start", "starts_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

@@ -21,10 +21,27 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def add_screen_query_indexes(conn: Connection) -> None:
+    """Schema 2: indexes that keep the screens' counts off the ticket rows (issue 9).
+
+    The same indexes are declared on the models, so a new file gets them from
+    ``create_all``; IF NOT EXISTS makes this step safe to run on a file that has them.
+    Plain SQL that SQLite and PostgreSQL both accept.
+    """
+    for name, table, columns in (
+        ("ix_ticket_status_due", "ticket", "status, due_at"),
+        ("ix_ticket_status_tech_estimate", "ticket", "status, assigned_tech_id, estimate_hours"),
+        ("ix_ticket_created_type_priority", "ticket", "created_at, ticket_type, priority"),
+        ("ix_service_call_start", "service_call", "starts_at"),
+    ):
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
+
 
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: add_screen_query_indexes}
 
 
 def read_version(conn: Connection) -> int | None:
