@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
+from dispatch_tui.rules.holidays import HolidayRule
 from dispatch_tui.rules.schedule import Absence
 from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.holidays import load_holiday_rules
+from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
 from dispatch_tui.store import queries
 from dispatch_tui.store.models import OutOfOffice, Technician
 
@@ -18,6 +23,36 @@ from dispatch_tui.store.models import OutOfOffice, Technician
 MAX_ABSENCE = timedelta(days=366)
 #: Out-of-office rows one query returns at most.
 ABSENCE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The shop facts every availability question starts from, read once per transaction
+    so a screen that asks several questions (the roster: loads and utilisation) reads
+    them once and sees one snapshot."""
+
+    zone: ZoneInfo
+    holidays: list[HolidayRule]
+    #: Active technicians by name, at most DEFAULT_LIMIT.
+    techs: list[Technician]
+
+    @property
+    def tech_ids(self) -> list[int]:
+        return [t.id or 0 for t in self.techs]
+
+
+def read_staff(session: Session) -> Staff:
+    techs = session.exec(
+        select(Technician)
+        .where(col(Technician.active).is_(True))
+        .order_by(col(Technician.name))
+        .limit(queries.DEFAULT_LIMIT)
+    ).all()
+    return Staff(
+        parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE)),
+        load_holiday_rules(session),
+        list(techs),
+    )
 
 
 def find_tech(session: Session, tech: str | int) -> Technician:
@@ -48,6 +83,41 @@ def absences(session: Session, tech_id: int, start: datetime, end: datetime) -> 
         .limit(ABSENCE_LIMIT)
     ).all()
     return [Absence(r.id or 0, r.starts_at, r.ends_at, r.reason) for r in rows]
+
+
+def absences_by_tech(
+    session: Session, tech_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[Absence]]:
+    """``absences`` for several technicians in one query (a list per id, maybe empty).
+
+    Same bounds on (tech_id, starts_at) as ``absences``, and the same earliest-first
+    cap per technician; the overall LIMIT only stops a runaway table.
+    """
+    found: dict[int, list[Absence]] = {tech_id: [] for tech_id in tech_ids}
+    if not tech_ids:
+        return found
+    rows = session.exec(
+        select(
+            OutOfOffice.id,
+            OutOfOffice.tech_id,
+            OutOfOffice.starts_at,
+            OutOfOffice.ends_at,
+            OutOfOffice.reason,
+        )
+        .where(
+            col(OutOfOffice.tech_id).in_(tech_ids),
+            col(OutOfOffice.starts_at) < end,
+            col(OutOfOffice.starts_at) >= start - MAX_ABSENCE,
+            col(OutOfOffice.ends_at) > start,
+        )
+        .order_by(col(OutOfOffice.tech_id), col(OutOfOffice.starts_at))
+        .limit(ABSENCE_LIMIT * len(tech_ids))
+    ).all()
+    for row_id, tech_id, starts_at, ends_at, reason in rows:
+        mine = found[tech_id]
+        if len(mine) < ABSENCE_LIMIT:
+            mine.append(Absence(row_id or 0, starts_at, ends_at, reason))
+    return found
 
 
 def set_working_hours(

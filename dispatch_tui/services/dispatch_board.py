@@ -19,7 +19,7 @@ from dispatch_tui.rules import gate
 from dispatch_tui.rules.priority import PRIORITY_RANK
 from dispatch_tui.services import followup, settings, sla
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.roster import Roster, roster
+from dispatch_tui.services.roster import Roster, roster_in
 from dispatch_tui.store import queries
 from dispatch_tui.store.models import Client, Contact, Status, Ticket
 from dispatch_tui.store.types import utcnow
@@ -81,6 +81,9 @@ def dispatch_data(desk: Desk, now: datetime | None = None) -> DispatchData:
         rows = unassigned_work(session)
         updates = followup.last_client_updates(session, [t.id for t, _, _ in rows])
         policy = settings.load_policy(session)
+        # In the same transaction: one connection for the whole screen, and the
+        # roster's loads agree with the board it sits beside.
+        board_roster = roster_in(session, now)
     clocks = sla.clocks(policy, [t for t, _, _ in rows], now)
     items = []
     for ticket, client, contact in rows:
@@ -95,4 +98,4 @@ def dispatch_data(desk: Desk, now: datetime | None = None) -> DispatchData:
             )
         )
     items.sort(key=order_key)
-    return DispatchData(state, items, roster(desk, now))
+    return DispatchData(state, items, board_roster)

@@ -2,7 +2,8 @@
 
 ``tech_loads`` is the shared fact-gathering for the roster panel and for the
 suggestions (services/suggestions.py), read inside the caller's transaction with a
-fixed number of bounded, indexed queries per technician (the desk has about ten).
+fixed number of bounded, indexed queries for the whole desk (each names the active
+technicians, so it runs on a (tech_id, ...) index), not a few per technician.
 
 Free hours today = the rest of today's shift, minus booked service calls, minus
 out-of-office, minus the estimates of tickets queued and ready to work (assigned or
@@ -22,11 +23,15 @@ from dispatch_tui.rules.holidays import holiday_dates
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
 from dispatch_tui.rules.workhours import clip, merge, subtract, total_hours, working_intervals
 from dispatch_tui.services import timesheets
-from dispatch_tui.services.availability import absences, working_hours
+from dispatch_tui.services.availability import (
+    Staff,
+    absences_by_tech,
+    read_staff,
+    working_hours,
+)
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
-from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Technician, Ticket
+from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Ticket
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
 
@@ -82,23 +87,23 @@ def shop_zone(session: Session) -> ZoneInfo:
     return parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
 
 
-def tech_loads(session: Session, now: datetime | None = None) -> list[TechLoad]:
-    """Every active technician's availability and load at ``now``."""
+def tech_loads(
+    session: Session, now: datetime | None = None, staff: Staff | None = None
+) -> list[TechLoad]:
+    """Every active technician's availability and load at ``now``; ``staff`` when the
+    caller has read it already in this transaction."""
     now = now or utcnow()
-    zone = shop_zone(session)
+    staff = staff or read_staff(session)
+    zone = staff.zone
     today = now.astimezone(zone).date()
     day_end = datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
-    closed = holiday_dates(load_holiday_rules(session), today - timedelta(days=1), today)
-    techs = session.exec(
-        select(Technician)
-        .where(col(Technician.active).is_(True))
-        .order_by(col(Technician.name))
-        .limit(DEFAULT_LIMIT)
-    ).all()
-    ids = [t.id or 0 for t in techs]
+    closed = holiday_dates(staff.holidays, today - timedelta(days=1), today)
+    ids = staff.tech_ids
     counts = _open_counts(session, ids)
+    away_by_tech = absences_by_tech(session, ids, now, day_end)
+    calls_by_tech = _calls(session, ids, now, day_end)
     loads = []
-    for tech in techs:
+    for tech in staff.techs:
         tech_id = tech.id or 0
         # Yesterday too: a night shift that began yesterday may still be running.
         shifts = working_intervals(
@@ -106,9 +111,9 @@ def tech_loads(session: Session, now: datetime | None = None) -> list[TechLoad]:
         )
         current = [(a, b) for a, b in shifts if a <= now < b]
         left = clip(shifts, now, max([day_end, *(b for _, b in current)]))
-        away = absences(session, tech_id, now, day_end)
+        away = away_by_tech[tech_id]
         away_now = next((a for a in away if a.start <= now < a.end), None)
-        calls = _calls(session, tech_id, now, day_end)
+        calls = calls_by_tech[tech_id]
         on_call = next(((a, b) for a, b in calls if a <= now < b), None)
         open_count, ready_hours = counts.get(tech_id, (0, 0.0))
         free = total_hours(subtract(left, [*calls, *((a.start, a.end) for a in away)]))
@@ -143,47 +148,73 @@ def tech_loads(session: Session, now: datetime | None = None) -> list[TechLoad]:
 
 
 def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float]]:
-    """Open tickets and ready-to-work estimate hours per technician: one query per
-    technician on (assigned_tech_id, status, ...), so the cost follows their queue,
-    never the size of the whole ticket table."""
-    found: dict[int, tuple[int, float]] = {}
-    for tech_id in ids:
-        rows = session.exec(
-            select(Ticket.status, func.count(), func.sum(Ticket.estimate_hours))
-            .where(Ticket.assigned_tech_id == tech_id, col(Ticket.status).in_(_OPEN))
-            .group_by(Ticket.status)
-        ).all()
-        count = sum(n for _, n, _ in rows)
-        hours = sum(float(h or 0) for status, _, h in rows if status in _READY)
-        found[tech_id] = (count, hours)
+    """Open tickets and ready-to-work estimate hours per technician, in one query.
+
+    It reads only ix_ticket_status_tech_estimate (status, assigned_tech_id,
+    estimate_hours): a range per open status and technician, never a ticket row, so
+    the cost follows the open queues and not the size of the ticket table.
+    """
+    found: dict[int, tuple[int, float]] = {tech_id: (0, 0.0) for tech_id in ids}
+    if not ids:
+        return found
+    rows = session.exec(
+        select(
+            Ticket.assigned_tech_id, Ticket.status, func.count(), func.sum(Ticket.estimate_hours)
+        )
+        .where(col(Ticket.assigned_tech_id).in_(ids), col(Ticket.status).in_(_OPEN))
+        .group_by(Ticket.assigned_tech_id, Ticket.status)
+    ).all()
+    for tech_id, status, count, hours in rows:
+        open_count, ready_hours = found[tech_id]
+        if status in _READY:
+            ready_hours += float(hours or 0)
+        found[tech_id] = (open_count + count, ready_hours)
     return found
 
 
 def _calls(
-    session: Session, tech_id: int, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime]]:
-    rows = session.exec(
-        select(ServiceCall.starts_at, ServiceCall.ends_at)
-        .where(
-            ServiceCall.tech_id == tech_id,
-            col(ServiceCall.starts_at) < end,
-            col(ServiceCall.starts_at) >= start - _MAX_CALL,
-            col(ServiceCall.ends_at) > start,
-        )
-        .limit(DEFAULT_LIMIT)
-    ).all()
-    return merge(clip(((a, b) for a, b in rows), start, end))
+    session: Session, ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each technician's booked time in [start, end), merged, from one query on
+    ix_service_call_tech_start (a bounded range per technician)."""
+    spans: dict[int, list[tuple[datetime, datetime]]] = {tech_id: [] for tech_id in ids}
+    if ids:
+        rows = session.exec(
+            select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at)
+            .where(
+                col(ServiceCall.tech_id).in_(ids),
+                col(ServiceCall.starts_at) < end,
+                col(ServiceCall.starts_at) >= start - _MAX_CALL,
+                col(ServiceCall.ends_at) > start,
+            )
+            .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
+            .limit(DEFAULT_LIMIT * len(ids))
+        ).all()
+        for tech_id, starts_at, ends_at in rows:
+            mine = spans[tech_id]
+            # The same per-technician bound as before the batching.
+            if len(mine) < DEFAULT_LIMIT:
+                mine.append((starts_at, ends_at))
+    return {tech_id: merge(clip(rows, start, end)) for tech_id, rows in spans.items()}
 
 
 def roster(desk: Desk, now: datetime | None = None) -> Roster:
     """The roster panel: loads, and this week's billable utilisation against the target.
 
-    Utilisation comes from the timesheet report (its own short read) so the roster and
+    Utilisation comes from the timesheet report's own function, so the roster and
     ``report utilization`` can never disagree.
     """
     with desk.db.read() as session:
-        loads = tech_loads(session, now)
-    report = timesheets.utilization_report(desk)
+        return roster_in(session, now)
+
+
+def roster_in(session: Session, now: datetime | None = None) -> Roster:
+    """``roster`` inside the caller's transaction (the Dispatch screen reads it with
+    its board). Loads and utilisation share one read of the technicians, the time
+    zone and the holidays, and see the same snapshot."""
+    staff = read_staff(session)
+    loads = tech_loads(session, now, staff)
+    report = timesheets.utilization_in(session, None, staff)
     usage = {row.tech_id: row for row in report.rows}
     rows = []
     for load in loads:

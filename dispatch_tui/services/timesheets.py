@@ -21,13 +21,15 @@ from dispatch_tui.rules.utilization import (
     classify,
 )
 from dispatch_tui.services import audit
-from dispatch_tui.services.availability import absences, find_tech, working_hours
+from dispatch_tui.services.availability import (
+    Staff,
+    absences_by_tech,
+    find_tech,
+    read_staff,
+    working_hours,
+)
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.services.settings import (
-    DEFAULT_TIMEZONE,
-    TIMEZONE,
-    parse_timezone,
     read_setting,
     write_setting,
 )
@@ -324,69 +326,79 @@ def utilization_report(desk: Desk, week: IsoWeek | str | None = None) -> Utiliza
     too (the dispatcher approves later), and are shown apart.
     """
     with desk.db.read() as session:
-        zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
-        if week is None:
-            week = IsoWeek.containing(utcnow().astimezone(zone).date())
-        elif isinstance(week, str):
-            try:
-                week = IsoWeek.parse(week)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
-        thresholds = _thresholds(session)
-        start, end = week.bounds(zone)
-        billable_expr = case((col(TimeEntry.billable).is_(True), TimeEntry.hours), else_=0.0)
-        pending_expr = case(
-            (
-                col(TimeEntry.billable).is_(True) & col(TimeEntry.approved_at).is_(None),
-                TimeEntry.hours,
-            ),
-            else_=0.0,
-        )
-        # One aggregate row per technician, whatever the number of entries.
-        sums = {
-            tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
-            for tech_id, billable, total, pending in session.exec(
-                select(
-                    TimeEntry.tech_id,
-                    func.sum(billable_expr),
-                    func.sum(TimeEntry.hours),
-                    func.sum(pending_expr),
-                )
-                .where(col(TimeEntry.started_at) >= start, col(TimeEntry.started_at) < end)
-                .group_by(TimeEntry.tech_id)
-            ).all()
-        }
-        holidays = holiday_dates(load_holiday_rules(session), week.monday, week.sunday)
-        techs = session.exec(
-            select(Technician)
-            .where(col(Technician.active).is_(True))
-            .order_by(col(Technician.name))
-            .limit(DEFAULT_LIMIT)
+        return utilization_in(session, week)
+
+
+def utilization_in(
+    session: Session, week: IsoWeek | str | None = None, staff: Staff | None = None
+) -> UtilizationReport:
+    """``utilization_report`` inside the caller's transaction; ``staff`` when the caller
+    has read it already (the roster), so it is read once."""
+    staff = staff or read_staff(session)
+    zone = staff.zone
+    if week is None:
+        week = IsoWeek.containing(utcnow().astimezone(zone).date())
+    elif isinstance(week, str):
+        try:
+            week = IsoWeek.parse(week)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    thresholds = _thresholds(session)
+    start, end = week.bounds(zone)
+    ids = staff.tech_ids
+    billable_expr = case((col(TimeEntry.billable).is_(True), TimeEntry.hours), else_=0.0)
+    pending_expr = case(
+        (
+            col(TimeEntry.billable).is_(True) & col(TimeEntry.approved_at).is_(None),
+            TimeEntry.hours,
+        ),
+        else_=0.0,
+    )
+    # One aggregate row per technician, whatever the number of entries. Naming the
+    # active technicians keeps it on ix_time_entry_tech_start (a range per
+    # technician) instead of scanning every entry ever logged.
+    sums = {
+        tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
+        for tech_id, billable, total, pending in session.exec(
+            select(
+                TimeEntry.tech_id,
+                func.sum(billable_expr),
+                func.sum(TimeEntry.hours),
+                func.sum(pending_expr),
+            )
+            .where(
+                col(TimeEntry.tech_id).in_(ids),
+                col(TimeEntry.started_at) >= start,
+                col(TimeEntry.started_at) < end,
+            )
+            .group_by(TimeEntry.tech_id)
         ).all()
-        rows = []
-        for tech in techs:
-            tech_id = tech.id or 0
-            # Night shifts can run past Sunday midnight, so look a day beyond the week.
-            away = absences(session, tech_id, start, end + timedelta(days=1))
-            available = available_hours(
-                working_hours(tech),
-                zone,
-                week,
-                holidays=holidays,
-                away=[(a.start, a.end) for a in away],
+    }
+    holidays = holiday_dates(staff.holidays, week.monday, week.sunday)
+    # Night shifts can run past Sunday midnight, so look a day beyond the week.
+    away_by_tech = absences_by_tech(session, ids, start, end + timedelta(days=1))
+    rows = []
+    for tech in staff.techs:
+        tech_id = tech.id or 0
+        available = available_hours(
+            working_hours(tech),
+            zone,
+            week,
+            holidays=holidays,
+            away=[(a.start, a.end) for a in away_by_tech[tech_id]],
+        )
+        billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
+        ratio, flag = classify(billable, available, thresholds)
+        rows.append(
+            TechUtilization(
+                tech_id,
+                tech.name,
+                round(billable, 2),
+                round(total, 2),
+                round(pending, 2),
+                available,
+                None if ratio is None else round(ratio, 4),
+                flag,
             )
-            billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
-            ratio, flag = classify(billable, available, thresholds)
-            rows.append(
-                TechUtilization(
-                    tech_id,
-                    tech.name,
-                    round(billable, 2),
-                    round(total, 2),
-                    round(pending, 2),
-                    available,
-                    None if ratio is None else round(ratio, 4),
-                    flag,
-                )
-            )
+        )
     return UtilizationReport(str(week), thresholds, rows)

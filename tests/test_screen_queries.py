@@ -1,0 +1,216 @@
+"""Screen queries (issue 9): the batched queries return what the per-technician ones did,
+the schema-2 indexes arrive by migration, and the counts run on them.
+
+The reference functions below are the per-technician queries the services ran before
+they were batched, kept here so the equivalence is checked on a seeded demo desk.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from dispatch_tui import demo
+from dispatch_tui.services import Desk, dispatch_board, roster, timesheets
+from dispatch_tui.services.availability import (
+    absences,
+    absences_by_tech,
+    add_out_of_office,
+    read_staff,
+)
+from dispatch_tui.store import Database, schema
+from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Ticket
+from dispatch_tui.store.types import utcnow
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+OPEN = [s.value for s in OPEN_STATUSES]
+READY = [Status.ASSIGNED.value, Status.IN_PROGRESS.value]
+NEW_INDEXES = {
+    "ix_ticket_status_due",
+    "ix_ticket_status_tech_estimate",
+    "ix_ticket_created_type_priority",
+    "ix_service_call_start",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    path = tmp_path_factory.mktemp("screen-queries") / "demo.db"
+    db = Database(path, create=True)
+    desk = Desk(db, "tester")
+    demo.generate(desk, tickets=400, seed=7, now=NOW)
+    # Absences that overlap "now" and the week, so the batched reads have rows to find.
+    with db.read() as session:
+        ids = read_staff(session).tech_ids
+    add_out_of_office(desk, ids[0], NOW - timedelta(hours=1), NOW + timedelta(hours=3))
+    add_out_of_office(desk, ids[0], NOW + timedelta(hours=5), NOW + timedelta(days=1))
+    add_out_of_office(desk, ids[1], NOW - timedelta(days=3), NOW + timedelta(days=2))
+    return desk
+
+
+def _moments() -> list[datetime]:
+    # Now, and times over the next days, when the demo's service calls are booked.
+    return [NOW, *(NOW + timedelta(days=d, hours=h) for d in (1, 3, 7) for h in (0, 5))]
+
+
+# -- the per-technician queries the services ran before -----------------------------------
+
+
+def _ref_open_counts(session: Session, tech_id: int) -> tuple[int, float]:
+    rows = session.exec(
+        select(Ticket.status, func.count(), func.sum(Ticket.estimate_hours))
+        .where(Ticket.assigned_tech_id == tech_id, col(Ticket.status).in_(OPEN))
+        .group_by(Ticket.status)
+    ).all()
+    return sum(n for _, n, _ in rows), sum(float(h or 0) for s, _, h in rows if s in READY)
+
+
+def _ref_calls(session: Session, tech_id: int, start: datetime, end: datetime) -> list:
+    from dispatch_tui.rules.workhours import clip, merge
+
+    rows = session.exec(
+        select(ServiceCall.starts_at, ServiceCall.ends_at).where(
+            ServiceCall.tech_id == tech_id,
+            col(ServiceCall.starts_at) < end,
+            col(ServiceCall.starts_at) >= start - timedelta(hours=24),
+            col(ServiceCall.ends_at) > start,
+        )
+    ).all()
+    return merge(clip(((a, b) for a, b in rows), start, end))
+
+
+# -- equivalence ---------------------------------------------------------------------------
+
+
+def test_open_counts_in_one_query_match_the_per_technician_ones(demo_desk: Desk) -> None:
+    with demo_desk.db.read() as session:
+        ids = read_staff(session).tech_ids
+        batched = roster._open_counts(session, ids)
+        expected = {tech_id: _ref_open_counts(session, tech_id) for tech_id in ids}
+    assert batched.keys() == expected.keys()
+    for tech_id, (count, hours) in expected.items():
+        assert batched[tech_id][0] == count
+        assert batched[tech_id][1] == pytest.approx(hours)
+    assert sum(count for count, _ in batched.values()) > 0
+
+
+def test_calls_of_every_technician_match_the_per_technician_query(demo_desk: Desk) -> None:
+    found = 0
+    with demo_desk.db.read() as session:
+        ids = read_staff(session).tech_ids
+        for moment in _moments():
+            end = moment + timedelta(days=1)
+            batched = roster._calls(session, ids, moment, end)
+            for tech_id in ids:
+                assert batched[tech_id] == _ref_calls(session, tech_id, moment, end)
+                found += len(batched[tech_id])
+    assert found > 0
+
+
+def test_absences_of_every_technician_match_the_per_technician_query(demo_desk: Desk) -> None:
+    found = 0
+    with demo_desk.db.read() as session:
+        ids = read_staff(session).tech_ids
+        for moment in _moments():
+            for span in (timedelta(hours=6), timedelta(days=8)):
+                batched = absences_by_tech(session, ids, moment, moment + span)
+                for tech_id in ids:
+                    assert batched[tech_id] == absences(session, tech_id, moment, moment + span)
+                    found += len(batched[tech_id])
+        assert absences_by_tech(session, [], NOW, NOW + timedelta(days=1)) == {}
+    assert found > 0
+
+
+def test_utilization_matches_per_technician_sums(demo_desk: Desk) -> None:
+    report = timesheets.utilization_report(demo_desk)
+    sql = text(
+        "SELECT sum(CASE WHEN billable THEN hours ELSE 0 END), sum(hours) FROM time_entry "
+        "WHERE tech_id = :t AND started_at >= :s AND started_at < :e"
+    )
+    with demo_desk.db.read() as session:
+        staff = read_staff(session)
+        start, end = timesheets.IsoWeek.parse(report.week).bounds(staff.zone)
+        conn = session.connection()
+        fmt = "%Y-%m-%d %H:%M:%S.%f"
+        bounds = {"s": start.astimezone(UTC).strftime(fmt), "e": end.astimezone(UTC).strftime(fmt)}
+        for row in report.rows:
+            billable, total = conn.execute(sql, {"t": row.tech_id, **bounds}).one()
+            assert row.billable_hours == round(float(billable or 0), 2)
+            assert row.total_hours == round(float(total or 0), 2)
+    assert [r.tech_id for r in report.rows] == staff.tech_ids
+    assert sum(r.total_hours for r in report.rows) > 0
+
+
+def test_roster_agrees_with_its_parts_and_the_dispatch_screen(demo_desk: Desk) -> None:
+    now = utcnow()
+    panel = roster.roster(demo_desk, now)
+    report = timesheets.utilization_report(demo_desk)
+    with demo_desk.db.read() as session:
+        loads = roster.tech_loads(session, now)
+    assert [row.load for row in panel.rows] == loads
+    assert [row.billable_hours for row in panel.rows] == [r.billable_hours for r in report.rows]
+    assert panel.week == report.week
+    assert dispatch_board.dispatch_data(demo_desk, now).roster == panel
+    away = next(row.load for row in panel.rows if row.load.id == loads[0].id)
+    assert away.away_now
+
+
+# -- indexes -------------------------------------------------------------------------------
+
+
+def _index_names(db: Database) -> set[str]:
+    with db.read() as session:
+        rows = session.connection().execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index'")
+        )
+        return {name for (name,) in rows}
+
+
+@pytest.mark.sqlite_only
+def test_a_schema_1_file_gains_the_indexes_and_the_step_can_run_twice(db_path: Path) -> None:
+    db = Database(db_path, create=True)
+    assert _index_names(db) >= NEW_INDEXES
+    with db.write() as session:
+        conn = session.connection()
+        for name in NEW_INDEXES:
+            conn.execute(text(f"DROP INDEX {name}"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    db.dispose()
+    reopened = Database(db_path)
+    try:
+        assert _index_names(reopened) >= NEW_INDEXES
+        with reopened.write() as session:
+            schema.add_screen_query_indexes(session.connection())
+        with reopened.read() as session:
+            assert schema.read_version(session.connection()) == schema.SCHEMA_VERSION
+    finally:
+        reopened.dispose()
+
+
+PLANS = {
+    "ix_ticket_status_due": (
+        "SELECT count(*) FROM ticket WHERE status IN ('new', 'assigned') "
+        "AND due_at IS NOT NULL AND due_at < '2030-01-01'"
+    ),
+    "ix_ticket_status_tech_estimate": (
+        "SELECT assigned_tech_id, count(*) FROM ticket WHERE status IN ('new', 'assigned') "
+        "GROUP BY assigned_tech_id"
+    ),
+    "ix_ticket_created_type_priority": (
+        "SELECT ticket_type, priority, count(*) FROM ticket WHERE created_at >= '2020-01-01' "
+        "AND created_at < '2020-02-01' GROUP BY ticket_type, priority"
+    ),
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("index", sorted(PLANS))
+def test_the_screen_counts_read_only_their_index(demo_desk: Desk, index: str) -> None:
+    with demo_desk.db.read() as session:
+        conn = session.connection()
+        plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {PLANS[index]}")))
+    assert f"COVERING INDEX {index}" in plan
