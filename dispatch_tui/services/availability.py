@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
-from dispatch_tui.rules.holidays import HolidayRule
+from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
 from dispatch_tui.rules.schedule import Absence
 from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
@@ -32,13 +33,23 @@ class Staff:
     them once and sees one snapshot."""
 
     zone: ZoneInfo
-    holidays: list[HolidayRule]
+    #: A tuple, so ``closed_dates`` can remember its answers.
+    holidays: tuple[HolidayRule, ...]
     #: Active technicians by name, at most DEFAULT_LIMIT.
     techs: list[Technician]
 
     @property
     def tech_ids(self) -> list[int]:
         return [t.id or 0 for t in self.techs]
+
+
+@lru_cache(maxsize=64)
+def closed_dates(rules: tuple[HolidayRule, ...], first: date, last: date) -> frozenset[date]:
+    """``holiday_dates``, remembered: expanding yearly RRULEs is the costliest step of
+    the roster. This memoises a pure function of its arguments, not data: the rules
+    are read from the file in the caller's transaction every time and are part of
+    the key, so an edited holiday (by anyone) gives a new key, never a stale answer."""
+    return frozenset(holiday_dates(rules, first, last))
 
 
 def read_staff(session: Session) -> Staff:
@@ -50,7 +61,7 @@ def read_staff(session: Session) -> Staff:
     ).all()
     return Staff(
         parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE)),
-        load_holiday_rules(session),
+        tuple(load_holiday_rules(session)),
         list(techs),
     )
 

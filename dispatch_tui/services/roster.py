@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dispatch_tui.rules.holidays import holiday_dates
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
 from dispatch_tui.rules.workhours import clip, merge, subtract, total_hours, working_intervals
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
+    closed_dates,
     read_staff,
     working_hours,
 )
@@ -97,7 +97,7 @@ def tech_loads(
     zone = staff.zone
     today = now.astimezone(zone).date()
     day_end = datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
-    closed = holiday_dates(staff.holidays, today - timedelta(days=1), today)
+    closed = closed_dates(staff.holidays, today - timedelta(days=1), today)
     ids = staff.tech_ids
     counts = _open_counts(session, ids)
     away_by_tech = absences_by_tech(session, ids, now, day_end)

@@ -11,7 +11,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
-from dispatch_tui.rules.holidays import holiday_dates
 from dispatch_tui.rules.utilization import (
     FLAG_TEXT,
     Flag,
@@ -24,6 +23,7 @@ from dispatch_tui.services import audit
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
+    closed_dates,
     find_tech,
     read_staff,
     working_hours,
@@ -374,7 +374,7 @@ def utilization_in(
             .group_by(TimeEntry.tech_id)
         ).all()
     }
-    holidays = holiday_dates(staff.holidays, week.monday, week.sunday)
+    holidays = closed_dates(staff.holidays, week.monday, week.sunday)
     # Night shifts can run past Sunday midnight, so look a day beyond the week.
     away_by_tech = absences_by_tech(session, ids, start, end + timedelta(days=1))
     rows = []
