@@ -30,7 +30,13 @@ from dispatch_tui.rules.schedule import (
 )
 from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
-from dispatch_tui.services.availability import absences, find_tech, working_hours
+from dispatch_tui.services.availability import (
+    absences,
+    absences_by_tech,
+    find_tech,
+    read_staff,
+    working_hours,
+)
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
@@ -142,29 +148,31 @@ def _zone(session: Session) -> ZoneInfo:
 
 
 def _call_rows_query():
+    # Plain columns in CallRow's order: the board reads a week of calls, and building
+    # an ORM object per row cost more than the query itself.
     return (
-        select(ServiceCall, Technician.name, Client.name, Ticket.summary)
+        select(
+            ServiceCall.id,
+            ServiceCall.ticket_id,
+            ServiceCall.tech_id,
+            Technician.name,
+            Client.name,
+            Ticket.summary,
+            ServiceCall.starts_at,
+            ServiceCall.ends_at,
+            ServiceCall.firm,
+            ServiceCall.override_reason,
+            ServiceCall.created_by,
+            ServiceCall.version,
+        )
         .join(Technician, Technician.id == ServiceCall.tech_id)
         .join(Ticket, Ticket.id == ServiceCall.ticket_id)
         .join(Client, Client.id == Ticket.client_id)
     )
 
 
-def _to_row(call: ServiceCall, tech: str, client: str, summary: str) -> CallRow:
-    return CallRow(
-        id=call.id or 0,
-        ticket_id=call.ticket_id,
-        tech_id=call.tech_id,
-        tech=tech,
-        client=client,
-        summary=summary,
-        starts_at=call.starts_at,
-        ends_at=call.ends_at,
-        firm=call.firm,
-        override_reason=call.override_reason,
-        created_by=call.created_by,
-        version=call.version,
-    )
+def _to_row(row) -> CallRow:
+    return CallRow(*row)
 
 
 def _in_range(query, start: datetime, end: datetime):
@@ -179,7 +187,7 @@ def _call_row(session: Session, call_id: int) -> CallRow:
     row = session.exec(_call_rows_query().where(ServiceCall.id == call_id)).first()
     if row is None:
         raise NotFound(f"no service call #{call_id}")
-    return _to_row(*row)
+    return _to_row(row)
 
 
 def _query_calls(
@@ -189,7 +197,7 @@ def _query_calls(
     if tech_id is not None:
         query = query.where(ServiceCall.tech_id == tech_id)
     query = query.order_by(col(ServiceCall.starts_at), col(ServiceCall.id)).limit(limit)
-    return [_to_row(*row) for row in session.exec(query).all()]
+    return [_to_row(row) for row in session.exec(query).all()]
 
 
 def list_calls(
@@ -218,20 +226,15 @@ def board(desk: Desk, first: date, last: date, *, limit: int = DEFAULT_LIMIT) ->
     if last < first:
         raise InvalidInput("the range must end after it starts")
     with desk.db.read() as session:
-        zone = _zone(session)
+        staff = read_staff(session)
+        zone = staff.zone
         start = datetime.combine(first, time(), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
-        techs = session.exec(
-            select(Technician)
-            .where(col(Technician.active).is_(True))
-            .order_by(col(Technician.name))
-            .limit(DEFAULT_LIMIT)
-        ).all()
+        away = absences_by_tech(session, staff.tech_ids, start, end)
         lanes = [
-            TechLane(t.id or 0, t.name, working_hours(t), absences(session, t.id or 0, start, end))
-            for t in techs
+            TechLane(t.id or 0, t.name, working_hours(t), away[t.id or 0]) for t in staff.techs
         ]
-        holidays = named_holidays(load_holiday_rules(session), first, last)
+        holidays = named_holidays(staff.holidays, first, last)
         calls = _query_calls(session, start, end, None, limit)
     return Board(zone, first, last, lanes, holidays, calls)
 
