@@ -214,3 +214,37 @@ def test_the_screen_counts_read_only_their_index(demo_desk: Desk, index: str) ->
         conn = session.connection()
         plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {PLANS[index]}")))
     assert f"COVERING INDEX {index}" in plan
+
+
+def test_header_counts_in_one_statement_match_the_separate_counts(demo_desk: Desk) -> None:
+    from dispatch_tui.store import queries
+
+    with demo_desk.db.read() as session:
+        counts = queries.desk_counts(session, NOW)
+        new = session.exec(
+            select(func.count(), func.min(Ticket.created_at)).where(
+                Ticket.status == Status.NEW.value
+            )
+        ).one()
+        unassigned = session.exec(
+            select(func.count()).where(
+                Ticket.status == Status.TRIAGED.value, col(Ticket.assigned_tech_id).is_(None)
+            )
+        ).one()
+        overdue = session.exec(
+            select(func.count()).where(
+                col(Ticket.status).in_(OPEN),
+                col(Ticket.due_at).is_not(None),
+                col(Ticket.due_at) < NOW,
+            )
+        ).one()
+    assert counts == queries.DeskCounts(new[0], unassigned, overdue, new[1])
+    assert counts.untriaged and counts.unassigned and counts.overdue
+    assert counts.oldest_untriaged_at is not None and counts.oldest_untriaged_at.tzinfo == UTC
+
+
+def test_header_counts_on_an_empty_desk(desk: Desk) -> None:
+    from dispatch_tui.store import queries
+
+    with desk.db.read() as session:
+        assert queries.desk_counts(session, NOW) == queries.DeskCounts(0, 0, 0, None)
