@@ -26,7 +26,13 @@ from dispatch_tui.rules.sla import SlaPolicy
 from dispatch_tui.rules.sla_outcome import BusinessTimeline, Tally, outcome
 from dispatch_tui.rules.utilization import IsoWeek
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import load_policy
+from dispatch_tui.services.settings import (
+    DEFAULT_TIMEZONE,
+    TIMEZONE,
+    load_policy,
+    parse_timezone,
+    read_setting,
+)
 from dispatch_tui.store.models import OPEN_STATUSES, Technician, Ticket
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
@@ -222,11 +228,13 @@ def priority_distribution(
     """Tickets that arrived in the period by type and priority: a healthy desk peaks at
     medium for incidents and at quick hits for service requests."""
     with desk.db.read() as session:
-        zone = load_policy(session).calendar.tz
+        # Only the zone, not the whole SLA policy (six settings and the holidays).
+        zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
         if first is None or last is None:
             default_first, default_last = default_period(zone, now)
             first, last = first or default_first, last or default_last
         period = Period.of(first, last, zone)
+        # Reads only ix_ticket_created_type_priority: the period's index entries.
         rows = session.exec(
             select(Ticket.ticket_type, Ticket.priority, func.count())
             .where(col(Ticket.created_at) >= period.start, col(Ticket.created_at) < period.end)
