@@ -248,3 +248,17 @@ def test_header_counts_on_an_empty_desk(desk: Desk) -> None:
 
     with desk.db.read() as session:
         assert queries.desk_counts(session, NOW) == queries.DeskCounts(0, 0, 0, None)
+
+
+def test_utilization_thresholds_read_in_one_query_keep_defaults_and_errors(desk: Desk) -> None:
+    from dispatch_tui.errors import InvalidInput
+    from dispatch_tui.services.settings import write_setting
+
+    assert timesheets.utilization_thresholds(desk) == timesheets.Thresholds()
+    timesheets.set_utilization_thresholds(desk, target=0.8)
+    assert timesheets.utilization_thresholds(desk) == timesheets.Thresholds(target=0.8)
+    assert timesheets.utilization_report(desk).thresholds.target == 0.8
+    with desk.db.write() as session:
+        write_setting(session, "tester", timesheets.UTILIZATION_HIGH, "lots")
+    with pytest.raises(InvalidInput, match="utilisation settings are unusable"):
+        timesheets.utilization_thresholds(desk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,11 +30,8 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import (
-    read_setting,
-    write_setting,
-)
-from dispatch_tui.store.models import Client, Technician, Ticket, TimeEntry
+from dispatch_tui.services.settings import write_setting
+from dispatch_tui.store.models import Client, Setting, Technician, Ticket, TimeEntry
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
 
@@ -280,11 +278,16 @@ def set_billable(
 
 def _thresholds(session: Session) -> Thresholds:
     default = Thresholds()
+    # The three settings in one query (read_setting would run one each, and a key
+    # that is not set, the usual case, is not remembered by the session).
+    keys = (UTILIZATION_TARGET, UTILIZATION_HIGH, UTILIZATION_LOW)
+    rows = session.exec(select(Setting.key, Setting.value).where(col(Setting.key).in_(keys))).all()
     try:
+        stored = {key: json.loads(value) for key, value in rows}
         return Thresholds(
-            target=float(read_setting(session, UTILIZATION_TARGET, default.target)),
-            high=float(read_setting(session, UTILIZATION_HIGH, default.high)),
-            low=float(read_setting(session, UTILIZATION_LOW, default.low)),
+            target=float(stored.get(UTILIZATION_TARGET, default.target)),
+            high=float(stored.get(UTILIZATION_HIGH, default.high)),
+            low=float(stored.get(UTILIZATION_LOW, default.low)),
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"the utilisation settings are unusable: {exc}") from None
