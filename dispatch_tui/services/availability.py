@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
-from dispatch_tui.rules.schedule import Absence
+from dispatch_tui.rules.schedule import Absence, named_holidays
 from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
@@ -50,6 +50,19 @@ def closed_dates(rules: tuple[HolidayRule, ...], first: date, last: date) -> fro
     are read from the file in the caller's transaction every time and are part of
     the key, so an edited holiday (by anyone) gives a new key, never a stale answer."""
     return frozenset(holiday_dates(rules, first, last))
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(
+    rules: tuple[HolidayRule, ...], first: date, last: date
+) -> tuple[tuple[date, str], ...]:
+    return tuple(named_holidays(rules, first, last).items())
+
+
+def holiday_names(rules: tuple[HolidayRule, ...], first: date, last: date) -> dict[date, str]:
+    """``rules.schedule.named_holidays``, remembered like ``closed_dates`` (a fresh dict
+    each time, so a caller may change its copy)."""
+    return dict(_holiday_names(rules, first, last))
 
 
 def read_staff(session: Session) -> Staff:
