@@ -283,3 +283,42 @@ def test_remembered_holidays_match_the_rules_and_follow_edits(demo_desk: Desk) -
     assert first not in closed_dates(rules, first, last) or first in holiday_dates(
         rules, first, last
     )
+
+
+def test_a_crowded_technician_never_hides_the_next_ones_rows(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batched reads cap rows per technician; when the one query hits its overall
+    LIMIT they fall back to a query each, so the next technician still gets theirs."""
+    from dispatch_tui.services import availability
+    from dispatch_tui.services.technicians import add_technician
+    from dispatch_tui.services.tickets import add_ticket
+
+    busy = add_technician(desk, name="Busy", tier=1).id or 0
+    other = add_technician(desk, name="Other", tier=1).id or 0
+    assert busy < other  # the batched query orders by technician
+    for hours in (0, 1, 2):
+        add_out_of_office(desk, busy, NOW + timedelta(hours=hours), NOW + timedelta(hours=9))
+    add_out_of_office(desk, other, NOW, NOW + timedelta(hours=2))
+    ticket = add_ticket(desk, client="Northwind", summary="Server room").id or 0
+    with desk.db.write() as session:
+        for tech_id, hours in ((busy, 0), (busy, 2), (busy, 4), (other, 1)):
+            start = NOW + timedelta(hours=hours)
+            session.add(
+                ServiceCall(
+                    ticket_id=ticket,
+                    tech_id=tech_id,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                )
+            )
+    monkeypatch.setattr(availability, "ABSENCE_LIMIT", 1)
+    monkeypatch.setattr(roster, "DEFAULT_LIMIT", 1)
+    end = NOW + timedelta(days=1)
+    with desk.db.read() as session:
+        away = absences_by_tech(session, [busy, other], NOW, end)
+        calls = roster._calls(session, [busy, other], NOW, end)
+        assert away == {t: absences(session, t, NOW, end) for t in (busy, other)}
+    assert len(away[busy]) == 1 and len(away[other]) == 1
+    assert calls[busy] == [(NOW, NOW + timedelta(hours=1))]
+    assert calls[other] == [(NOW + timedelta(hours=1), NOW + timedelta(hours=2))]

@@ -115,7 +115,9 @@ def absences_by_tech(
     """``absences`` for several technicians in one query (a list per id, maybe empty).
 
     Same bounds on (tech_id, starts_at) as ``absences``, and the same earliest-first
-    cap per technician; the overall LIMIT only stops a runaway table.
+    cap per technician. Should the one query reach its overall LIMIT (cap times
+    technicians), one technician's rows could crowd out the next one's, so it falls
+    back to a query per technician: same answer, only slower on such a table.
     """
     found: dict[int, list[Absence]] = {tech_id: [] for tech_id in tech_ids}
     if not tech_ids:
@@ -137,6 +139,8 @@ def absences_by_tech(
         .order_by(col(OutOfOffice.tech_id), col(OutOfOffice.starts_at))
         .limit(ABSENCE_LIMIT * len(tech_ids))
     ).all()
+    if len(rows) >= ABSENCE_LIMIT * len(tech_ids):
+        return {tech_id: absences(session, tech_id, start, end) for tech_id in tech_ids}
     for row_id, tech_id, starts_at, ends_at, reason in rows:
         mine = found[tech_id]
         if len(mine) < ABSENCE_LIMIT:

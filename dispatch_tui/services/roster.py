@@ -177,25 +177,42 @@ def _calls(
 ) -> dict[int, list[tuple[datetime, datetime]]]:
     """Each technician's booked time in [start, end), merged, from one query on
     ix_service_call_tech_start (a bounded range per technician)."""
+    if not ids:
+        return {}
+    limit = DEFAULT_LIMIT * len(ids)
+    rows = session.exec(
+        _calls_query(start, end)
+        .where(col(ServiceCall.tech_id).in_(ids))
+        .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
+        .limit(limit)
+    ).all()
+    if len(rows) >= limit:
+        # One technician's calls could crowd out the next one's: a query each, with
+        # the per-technician bound it always had.
+        rows = [
+            row
+            for tech_id in ids
+            for row in session.exec(
+                _calls_query(start, end)
+                .where(ServiceCall.tech_id == tech_id)
+                .order_by(col(ServiceCall.starts_at))
+                .limit(DEFAULT_LIMIT)
+            ).all()
+        ]
     spans: dict[int, list[tuple[datetime, datetime]]] = {tech_id: [] for tech_id in ids}
-    if ids:
-        rows = session.exec(
-            select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at)
-            .where(
-                col(ServiceCall.tech_id).in_(ids),
-                col(ServiceCall.starts_at) < end,
-                col(ServiceCall.starts_at) >= start - _MAX_CALL,
-                col(ServiceCall.ends_at) > start,
-            )
-            .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
-            .limit(DEFAULT_LIMIT * len(ids))
-        ).all()
-        for tech_id, starts_at, ends_at in rows:
-            mine = spans[tech_id]
-            # The same per-technician bound as before the batching.
-            if len(mine) < DEFAULT_LIMIT:
-                mine.append((starts_at, ends_at))
-    return {tech_id: merge(clip(rows, start, end)) for tech_id, rows in spans.items()}
+    for tech_id, starts_at, ends_at in rows:
+        mine = spans[tech_id]
+        if len(mine) < DEFAULT_LIMIT:
+            mine.append((starts_at, ends_at))
+    return {tech_id: merge(clip(found, start, end)) for tech_id, found in spans.items()}
+
+
+def _calls_query(start: datetime, end: datetime):
+    return select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at).where(
+        col(ServiceCall.starts_at) < end,
+        col(ServiceCall.starts_at) >= start - _MAX_CALL,
+        col(ServiceCall.ends_at) > start,
+    )
 
 
 def roster(desk: Desk, now: datetime | None = None) -> Roster:
