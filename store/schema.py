@@ -21,10 +21,29 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def add_sla_due_columns(conn: Connection) -> None:
+    """Version 2: the ticket's SLA met-by moments (see docs/schema.md, ``ticket``).
+
+    The columns arrive empty: deriving them needs the business calendar, which lives
+    above the store. An empty row is judged live by the SLA report (correct, only
+    slower) until ``dispatch_tui.services.sla_stamps.restamp`` fills it.
+    """
+    table = models.Ticket.__table__
+    for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
+        kind = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
+    for index in table.indexes:
+        if index.name in _SLA_INDEXES:
+            index.create(conn)
+
+
+_SLA_INDEXES = {"ix_ticket_created_sla"}
 
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: add_sla_due_columns}
 
 
 def read_version(conn: Connection) -> int | None:
