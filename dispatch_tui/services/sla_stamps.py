@@ -11,16 +11,18 @@ writer that forgets to stamp, an old file, or a policy change costs speed, never
 wrong or stale figure, whatever other dispatchers' processes write meanwhile.
 
 Writers: triage stamps the ticket it sets the priority of, in its own transaction;
-the demo generator stamps what it creates; ``restamp`` fills or refreshes the rest
-(a migrated file, or every ticket after a policy or holiday change) in short write
-transactions. Stamping is not an edit: it leaves ``version``, ``updated_at`` and the
-audit log alone, so it never makes another dispatcher's save fail or their screen
-reload.
+the demo generator stamps what it creates; a change of time zone, working hours,
+SLA targets or holidays restamps the recent tickets (``restamp_recent``); and
+``dispatch-tui restamp-sla`` (``restamp``) fills or refreshes all of history, e.g.
+after the migration to schema 2, in short write transactions. Stamping is not an
+edit: it leaves ``version``, ``updated_at`` and the audit log alone, so it never
+makes another dispatcher's save fail or their screen reload.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import col, select
@@ -35,8 +37,15 @@ from dispatch_tui.rules.sla_due import (
 )
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import ShopPolicy, load_policy
+from dispatch_tui.store.errors import DatabaseLocked
 from dispatch_tui.store.models import Ticket
+from dispatch_tui.store.types import utcnow
 
+log = logging.getLogger("dispatch_tui.sla")
+
+#: How far back a policy change restamps at once: the default SLA report reads 28
+#: days plus an 8-week trend; the rest of history waits for a full restamp.
+RECENT_DAYS = 120
 #: Tickets stamped per write transaction by ``restamp``: short enough that another
 #: dispatcher's save waits a few milliseconds at most.
 BATCH = 2000
@@ -108,13 +117,29 @@ _STAMP = (
 )
 
 
-def restamp(desk: Desk, *, batch: int = BATCH) -> int:
-    """Stamp every ticket whose moments are missing or stale; the number stamped.
+def restamp_recent(desk: Desk, *, now: datetime | None = None) -> int:
+    """Restamp what the dashboard's default report reads (its period and trend, with
+    room to spare), after a policy or holiday change: a few thousand rows, so the
+    writer of the change waits a moment, not minutes. Older tickets stay judged live
+    (right, only slower) until a full ``restamp``. A lock held too long by another
+    dispatcher only postpones the speed-up: it is logged, not raised."""
+    since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
+    try:
+        return restamp(desk, since=since)
+    except DatabaseLocked as exc:
+        log.warning("SLA moments not restamped after a policy change: %s", exc)
+        return 0
+
+
+def restamp(desk: Desk, *, batch: int = BATCH, since: datetime | None = None) -> int:
+    """Stamp every ticket whose moments are missing or stale (those that arrived from
+    ``since`` on, when given); the number stamped.
 
     Each batch reads the policy and the tickets and writes them back in one write
     transaction, so a priority changed by another dispatcher meanwhile is either
     seen here or stamped by their own save. A Core update: no version bump.
     """
+    arrived = [] if since is None else [col(Ticket.created_at) >= since]
     done = 0
     after = 0  # keyset on id: each batch starts where the last one ended
     while True:
@@ -123,7 +148,7 @@ def restamp(desk: Desk, *, batch: int = BATCH) -> int:
             stamp = stamp_of(policy)
             rows = session.exec(
                 select(Ticket.id, Ticket.created_at, Ticket.priority)
-                .where(col(Ticket.id) > after, stale(stamp))
+                .where(col(Ticket.id) > after, stale(stamp), *arrived)
                 .order_by(col(Ticket.id))
                 .limit(batch)
             ).all()
