@@ -214,3 +214,14 @@ def test_business_time_checks_equal_the_calendar_walk_on_a_demo_desk(desk: Desk)
         assert set(got[check].ticket_ids) == walked[mine], check
     # The demo desk has offenders of each kind, so the comparison says something.
     assert all(walked[k] for k in ("waiting", "silent", "late"))
+
+
+def test_fact_columns_are_the_leading_fields_of_ticket_facts() -> None:
+    # _stream passes them by position.
+    from dataclasses import fields
+
+    from dispatch_tui.rules.health import TicketFacts
+
+    names = tuple(f.name for f in fields(TicketFacts))
+    assert names[: len(health._FACT_NAMES)] == health._FACT_NAMES
+    assert [c.key for c in health._FACT_COLUMNS] == list(health._FACT_NAMES)
