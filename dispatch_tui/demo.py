@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dispatch_tui.rules.priority import compute_priority
-from dispatch_tui.services import audit
+from dispatch_tui.services import audit, sla_stamps
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import TIMEZONE, write_setting
+from dispatch_tui.services.settings import TIMEZONE, load_policy, write_setting
 from dispatch_tui.store import queries
 from dispatch_tui.store.bulk import bulk_insert
 from dispatch_tui.store.models import (
@@ -288,6 +288,20 @@ def generate(
             )
         )
 
+        # The SLA met-by moments of every ticket, as triage would stamp them, under the
+        # policy just written (time zone, holidays): one timeline for the whole span.
+        session.flush()
+        policy = load_policy(session)
+        timeline = sla_stamps.timeline_for(
+            policy.calendar, now - timedelta(days=span_days + 2), now
+        )
+
+        stamp = sla_stamps.stamp_of(policy)
+
+        def sla(created: datetime, priority: str | None) -> dict[str, Any]:
+            due = sla_stamps.due_of(created, priority, policy, timeline, stamp)
+            return sla_stamps.columns(due)
+
         first_id = 1
         totals = {"tickets": 0, "notes": 0, "calls": 0, "times": 0}
         ticket_rows: list[dict[str, Any]] = []
@@ -385,6 +399,7 @@ def generate(
                     "version": 1,
                 }
             )
+            ticket_rows[-1].update(sla(created, ticket_rows[-1]["priority"]))
             if ticket_rows[-1]["escalated"]:
                 ticket_rows[-1]["escalated_to"] = "tier3"
             note_rows.append(
@@ -442,6 +457,7 @@ def generate(
 
         for offset, (channel, summary) in enumerate(NEW_ARRIVALS[:new_count]):
             client_id = rng.choice(client_ids)
+            created = now - timedelta(minutes=rng.randrange(3, 80))
             ticket_rows.append(
                 {
                     "id": first_id + history + offset,
@@ -451,13 +467,14 @@ def generate(
                     "summary": summary,
                     "description": f"{summary}\n\nSent from the client's {channel}.",
                     "status": "new",
-                    "created_at": now - timedelta(minutes=rng.randrange(3, 80)),
+                    "created_at": created,
                     "updated_at": now,
                     "updated_by": "demo",
                     "version": 1,
                     "escalated": False,
                 }
             )
+            ticket_rows[-1].update(sla(created, None))
 
         flush()
         audit.record(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def add_screen_query_indexes(conn: Connection) -> None:
@@ -40,8 +40,33 @@ def add_screen_query_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
 
 
+def add_sla_due_columns(conn: Connection) -> None:
+    """Schema 3: the ticket's SLA met-by moments (see docs/schema.md, ``ticket``).
+
+    The columns arrive empty: deriving them needs the business calendar, which lives
+    above the store. An empty row is judged live by the SLA report (correct, only
+    slower) until ``dispatch_tui.services.sla_stamps.restamp`` fills it.
+    """
+    table = models.Ticket.__table__
+    # Like every step, safe to run on a file that already has some of it.
+    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
+    for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
+        if name in present:
+            continue
+        kind = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
+    for index in table.indexes:
+        if index.name in _SLA_INDEXES:
+            index.create(conn, checkfirst=True)
+
+
+_SLA_INDEXES = {"ix_ticket_created_sla"}
+
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: add_screen_query_indexes}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: add_screen_query_indexes,
+    3: add_sla_due_columns,
+}
 
 
 def read_version(conn: Connection) -> int | None:

@@ -53,6 +53,7 @@ BOTH_BACKENDS = {
     "test_csv_io",
     "test_reports",
     "test_schedule_service",
+    "test_sla_stored",
     "test_triage_service",
 }
 

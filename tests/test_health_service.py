@@ -141,3 +141,87 @@ def test_an_empty_desk_is_clean(desk: Desk) -> None:
 def test_unknown_check_is_refused(desk: Desk) -> None:
     with pytest.raises(InvalidInput, match="unknown health check"):
         health.run_check(desk, "nope")
+
+
+# -- exact SQL cut-offs equal the per-ticket calendar walk on a demo desk ----------------
+
+DEMO_NOW = datetime(2026, 2, 4, 18, 17, tzinfo=UTC)  # Wednesday, midday in Chicago
+
+
+def _walked(desk: Desk, now: datetime) -> dict[str, set[int]]:
+    """The business-time checks as they were decided before the cut-offs: every ticket
+    read, and add_business_minutes walked for each one."""
+    from sqlmodel import select
+
+    from dispatch_tui.rules.health import OPEN, WAITING, HealthThresholds, business_days_passed
+    from dispatch_tui.rules.sla import add_business_minutes
+    from dispatch_tui.services.settings import load_policy
+
+    t = HealthThresholds()
+    with desk.db.read() as session:
+        policy = load_policy(session)
+        tickets = session.exec(select(Ticket)).all()
+        notes = session.exec(select(Note.ticket_id, Note.created_at)).all()
+        times = session.exec(select(TimeEntry.ticket_id, TimeEntry.created_at)).all()
+    cal = policy.calendar
+    last: dict[int, datetime] = {}
+    for ticket_id, at in [*notes, *times]:
+        last[ticket_id] = max(at, last.get(ticket_id, at))
+    noted = {(ticket_id, at) for ticket_id, at in notes}
+    found: dict[str, set[int]] = {k: set() for k in ("waiting", "escalated", "silent", "late")}
+    for r in tickets:
+        activity = max(r.updated_at, last.get(r.id, r.updated_at))
+        if r.status in WAITING and business_days_passed(
+            activity, now, t.waiting_business_days, cal
+        ):
+            found["waiting"].add(r.id)
+        if (
+            r.escalated
+            and r.status in OPEN
+            and business_days_passed(activity, now, t.escalated_business_days, cal)
+        ):
+            found["escalated"].add(r.id)
+        if (
+            r.status in OPEN
+            and r.engaged_at is not None
+            and not any(i == r.id and at >= r.engaged_at for i, at in noted)
+            and business_days_passed(r.engaged_at, now, t.note_business_days, cal)
+        ):
+            found["silent"].add(r.id)
+        if r.status in OPEN and r.priority is not None and r.resolved_at is None:
+            targets = policy.sla.targets.get(r.priority) or policy.sla.targets["medium"]
+            until = min(now, r.updated_at) if r.status == "waiting_client" else now
+            due = add_business_minutes(r.created_at, targets.resolution, cal)
+            if until > r.created_at and due < until:
+                found["late"].add(r.id)
+    return found
+
+
+def test_business_time_checks_equal_the_calendar_walk_on_a_demo_desk(desk: Desk) -> None:
+    from dispatch_tui import demo
+
+    demo.generate(desk, tickets=1500, now=DEMO_NOW)
+    walked = _walked(desk, DEMO_NOW)
+    got = {r.id: r for r in health.run_checks(desk, now=DEMO_NOW)}
+    pairs = {
+        "waiting": "waiting_no_activity",
+        "escalated": "escalated_untouched",
+        "silent": "no_notes_after_a_day",
+        "late": "past_resolution_target",
+    }
+    for mine, check in pairs.items():
+        assert got[check].count == len(walked[mine]), check
+        assert set(got[check].ticket_ids) == walked[mine], check
+    # The demo desk has offenders of each kind, so the comparison says something.
+    assert all(walked[k] for k in ("waiting", "silent", "late"))
+
+
+def test_fact_columns_are_the_leading_fields_of_ticket_facts() -> None:
+    # _stream passes them by position.
+    from dataclasses import fields
+
+    from dispatch_tui.rules.health import TicketFacts
+
+    names = tuple(f.name for f in fields(TicketFacts))
+    assert names[: len(health._FACT_NAMES)] == health._FACT_NAMES
+    assert [c.key for c in health._FACT_COLUMNS] == list(health._FACT_NAMES)

@@ -267,3 +267,39 @@ def test_outcome_met_missed_pending() -> None:
         tally.add(result)
     assert (tally.met, tally.missed, tally.pending, tally.share) == (2, 1, 1, 0.6667)
     assert Tally().share is None
+
+
+# -- cutoffs: one instant per threshold, equal to the per-ticket walk --------------------
+
+
+def _starts(now: datetime, rng) -> list[datetime]:
+    """Random starts in the month before now, plus the awkward ones: window edges,
+    whole minutes, a microsecond either side of each."""
+    base = [now - timedelta(seconds=rng.randrange(0, 40 * 86400)) for _ in range(300)]
+    edges = [chi(d, h) for d in range(1, 28) for h in (8, 17)]
+    base += edges + [now - timedelta(minutes=m) for m in range(0, 3 * 24 * 60, 7)]
+    tiny = timedelta(microseconds=1)
+    return [s + d for s in base for d in (-tiny, timedelta(0), tiny)]
+
+
+@pytest.mark.parametrize("calendar", [CAL, HOLIDAY_CAL], ids=["plain", "holiday"])
+@pytest.mark.parametrize("now", [chi(10, 12), chi(10, 17), chi(16, 8), chi(14, 3, 7)])
+@pytest.mark.parametrize("minutes", [1, 60, 540, 1080, 4 * 540 + 13])
+def test_latest_start_splits_starts_as_the_walk_does(calendar, now, minutes) -> None:
+    import random
+
+    from dispatch_tui.rules.sla import add_business_minutes
+
+    cutoff = health.latest_start(now, minutes, calendar)
+    for start in _starts(now, random.Random(minutes)):
+        reached = add_business_minutes(start, minutes, calendar) <= now
+        assert reached == (start <= cutoff), (start, cutoff)
+        strictly = add_business_minutes(start, minutes, calendar) < now
+        assert strictly == (start <= health.resolution_cutoff(now, minutes, calendar)), start
+
+
+def test_business_days_cutoff_matches_business_days_passed() -> None:
+    now = chi(11, 9, 30)
+    cutoff = health.business_days_cutoff(now, 2, HOLIDAY_CAL)
+    for start in _starts(now, __import__("random").Random(2)):
+        assert health.business_days_passed(start, now, 2, HOLIDAY_CAL) == (start <= cutoff)

@@ -30,9 +30,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from dispatch_tui.rules.sla import (
+    HORIZON_DAYS,
     BusinessCalendar,
     SlaPolicy,
     add_business_minutes,
@@ -183,6 +184,50 @@ def business_days_passed(
     return add_business_minutes(start, days * business_day_minutes(calendar), calendar) <= now
 
 
+#: What latest_start answers when not even the whole horizon holds enough business time.
+FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def latest_start(now: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:
+    """The latest start from which ``minutes`` business minutes have run by ``now``.
+
+    ``add_business_minutes(s, minutes, calendar) <= now`` exactly when
+    ``s <= latest_start(now, minutes, calendar)``: the due moment never moves earlier
+    as its start moves later, so one instant splits every start in two. A check then
+    compares each ticket to that instant (and SQL can, on an index) instead of walking
+    the calendar once per ticket. It walks the windows back from ``now``, in the same
+    exact timedelta arithmetic as ``add_business_minutes``.
+    """
+    if minutes <= 0:
+        return now
+    now = now.astimezone(UTC)
+    remaining = timedelta(minutes=minutes)
+    day = now.astimezone(calendar.tz).date() + timedelta(days=1)
+    for _ in range(HORIZON_DAYS):
+        window = calendar.window(day)
+        day -= timedelta(days=1)
+        if window is None or window[0] >= now:
+            continue
+        begin, end = window[0], min(window[1], now)
+        if remaining <= end - begin:
+            return end - remaining
+        remaining -= end - begin
+    return FAR_PAST
+
+
+def business_days_cutoff(now: datetime, days: float, calendar: BusinessCalendar) -> datetime:
+    """The latest moment from which ``days`` business days have run by ``now``:
+    ``business_days_passed(s, now, days, calendar)`` is ``s <= this``."""
+    return latest_start(now, days * business_day_minutes(calendar), calendar)
+
+
+def resolution_cutoff(now: datetime, minutes: int, calendar: BusinessCalendar) -> datetime:
+    """The latest arrival whose resolution target is strictly past at ``now``:
+    ``add_business_minutes(c, minutes) < now`` is ``c <= this``. Due moments fall on
+    whole microseconds, so strictly before ``now`` is at or before now - 1 µs."""
+    return latest_start(now - timedelta(microseconds=1), minutes, calendar)
+
+
 # -- collecting results -----------------------------------------------------------------
 
 
@@ -243,11 +288,8 @@ def waiting_no_activity(
     rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
 ) -> CheckResult:
     days = ctx.thresholds.waiting_business_days
-    ids = (
-        r.id
-        for r in rows
-        if r.status in WAITING and business_days_passed(r.last_activity, now, days, ctx.calendar)
-    )
+    cutoff = business_days_cutoff(now, days, ctx.calendar)
+    ids = (r.id for r in rows if r.status in WAITING and r.last_activity <= cutoff)
     return _result(
         "waiting_no_activity",
         ids,
@@ -308,6 +350,8 @@ def large_not_booked(rows: Iterable[TicketFacts], now: datetime, ctx: HealthCont
 def past_resolution_target(
     rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
 ) -> CheckResult:
+    cutoffs: dict[int, datetime] = {}
+
     def breached(r: TicketFacts) -> bool:
         if r.status not in OPEN or r.priority is None or r.resolved_at is not None:
             return False
@@ -316,7 +360,12 @@ def past_resolution_target(
         until = min(now, r.updated_at) if r.status == "waiting_client" else now
         if until <= r.created_at:
             return False
-        return add_business_minutes(r.created_at, targets.resolution, ctx.calendar) < until
+        if until < now:
+            return add_business_minutes(r.created_at, targets.resolution, ctx.calendar) < until
+        # Most tickets run to now: one cutoff per target, not a calendar walk per ticket.
+        if targets.resolution not in cutoffs:
+            cutoffs[targets.resolution] = resolution_cutoff(now, targets.resolution, ctx.calendar)
+        return r.created_at <= cutoffs[targets.resolution]
 
     ids = (r.id for r in rows if breached(r))
     return _result(
@@ -331,13 +380,8 @@ def escalated_untouched(
     rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
 ) -> CheckResult:
     days = ctx.thresholds.escalated_business_days
-    ids = (
-        r.id
-        for r in rows
-        if r.escalated
-        and r.status in OPEN
-        and business_days_passed(r.last_activity, now, days, ctx.calendar)
-    )
+    cutoff = business_days_cutoff(now, days, ctx.calendar)
+    ids = (r.id for r in rows if r.escalated and r.status in OPEN and r.last_activity <= cutoff)
     return _result(
         "escalated_untouched",
         ids,
@@ -363,13 +407,14 @@ def no_notes_after_a_day(
     rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
 ) -> CheckResult:
     days = ctx.thresholds.note_business_days
+    cutoff = business_days_cutoff(now, days, ctx.calendar)
     ids = (
         r.id
         for r in rows
         if r.status in OPEN
         and r.engaged_at is not None
         and r.notes_since_engaged == 0
-        and business_days_passed(r.engaged_at, now, days, ctx.calendar)
+        and r.engaged_at <= cutoff
     )
     return _result(
         "no_notes_after_a_day",

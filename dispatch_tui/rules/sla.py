@@ -145,6 +145,15 @@ class BusinessCalendar:
         rules = tuple(h for h in holidays if isinstance(h, HolidayRule))
         return cls(tz=zone, hours=windows, holidays=days, holiday_rules=rules)
 
+    def __hash__(self) -> int:
+        # The window cache hashes the calendar on every lookup (thousands per report or
+        # health check) and its fields never change: hash them once per calendar.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.tz, self.hours, self.holidays, self.holiday_rules))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     def is_closed(self, day: date) -> bool:
         if self.hours[day.weekday()] is None or day in self.holidays:
             return True
@@ -152,7 +161,14 @@ class BusinessCalendar:
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working window of a local date as UTC instants, or None when closed."""
-        return _cached_window(self, day)
+        # Every load of the policy builds an equal but new calendar; the window cache
+        # then compares it field by field on every lookup. Looking up with one shared
+        # instance per distinct calendar makes each lookup an identity match.
+        shared = self.__dict__.get("_shared")
+        if shared is None:
+            shared = _shared_calendar(self)
+            object.__setattr__(self, "_shared", shared)
+        return _cached_window(shared, day)
 
     def _build_window(self, day: date) -> tuple[datetime, datetime] | None:
         if self.is_closed(day):
@@ -179,6 +195,11 @@ class BusinessCalendar:
             if window is None or window[1] <= start:
                 continue
             yield max(window[0], start), window[1]
+
+
+@lru_cache(maxsize=64)
+def _shared_calendar(calendar: BusinessCalendar) -> BusinessCalendar:
+    return calendar
 
 
 @lru_cache(maxsize=8192)

@@ -1,11 +1,17 @@
 """Running the desk health checks: one bounded query per check, then its pure rule.
 
-Each query fetches only candidate rows, filtered in SQL by status on an index, and
-pre-filtered by a wall-clock cut-off where the rule is in business time: business
-time never runs faster than the wall clock, so a ticket touched more recently than
-"N business minutes ago" in wall-clock terms cannot have passed the threshold. The
-rule in rules/health.py then decides exactly. Rows stream in batches (``yield_per``),
+Each query fetches only candidate rows, filtered in SQL by status on an index. Where
+the rule is in business time, the threshold is turned into one instant first
+(``rules.health.latest_start``: "N business minutes have run since s" is exactly
+"s is at or before that instant"), so SQL filters on the exact condition and reads
+the offenders only, not every ticket a wall-clock bound would let through. The rule
+in rules/health.py then re-tests each row. Rows stream in batches (``yield_per``),
 and a result keeps at most ``max_ids`` ids, so no check holds an unbounded list.
+
+All the ticket checks share one short read transaction: a consistent picture of the
+desk, and one connection set-up instead of one per check. It stays short because
+every query is bounded by candidates (open, waiting, resolved-not-closed tickets),
+not by history.
 """
 
 from __future__ import annotations
@@ -134,16 +140,18 @@ _FACT_COLUMNS = (
 
 
 def _stream(session: Session, query, extra: tuple[str, ...] = ()) -> Iterator[TicketFacts]:
-    """TicketFacts from a query selecting _FACT_COLUMNS then the ``extra`` fields, in batches."""
+    """TicketFacts from a query selecting _FACT_COLUMNS then the ``extra`` fields, in batches.
+
+    The fact columns are TicketFacts' leading fields in order, so they pass by position:
+    a check may stream hundreds of offenders, and a dict per row cost more than its SQL.
+    """
     base = len(_FACT_COLUMNS)
     for row in session.exec(query.execution_options(yield_per=BATCH)):
-        values = dict(zip(_FACT_NAMES, row[:base], strict=True))
-        values.update(
-            (name, value)
-            for name, value in zip(extra, row[base:], strict=True)
-            if value is not None
-        )
-        yield TicketFacts(**values)
+        if not extra:
+            yield TicketFacts(*row)
+            continue
+        more = {n: v for n, v in zip(extra, row[base:], strict=True) if v is not None}
+        yield TicketFacts(*row[:base], **more)
 
 
 def _last_note():
@@ -168,7 +176,8 @@ def _quiet_since(cutoff: datetime):
 
 
 def _cutoff(now: datetime, ctx: HealthContext, days: float) -> datetime:
-    return now - timedelta(minutes=days * rules.business_day_minutes(ctx.calendar))
+    """The exact business-day cut-off the rule applies (see rules.health.latest_start)."""
+    return rules.business_days_cutoff(now, days, ctx.calendar)
 
 
 def _untriaged(session: Session, now: datetime, ctx: HealthContext) -> Iterable[TicketFacts]:
@@ -222,25 +231,30 @@ def _large(session: Session, ctx: HealthContext) -> Iterable[TicketFacts]:
 
 
 def _resolution(session: Session, now: datetime, ctx: HealthContext) -> Iterable[TicketFacts]:
-    # Per priority, a ticket younger (wall clock) than its resolution target cannot be past it.
+    # Per priority, only tickets that arrived by the target's cut-off can be past it. A
+    # ticket waiting on the client stops its clock earlier than now, so this bound holds
+    # for it too; the rule decides it exactly.
     fallback = ctx.sla.targets["medium"].resolution
     known = list(ctx.sla.targets)
-    resolution = {name: t.resolution for name, t in ctx.sla.targets.items()}
-    young = [
-        and_(Ticket.priority == name, col(Ticket.created_at) < now - timedelta(minutes=target))
-        for name, target in resolution.items()
+    by_target: dict[int, datetime] = {}
+
+    def cutoff(minutes: int) -> datetime:
+        if minutes not in by_target:
+            by_target[minutes] = rules.resolution_cutoff(now, minutes, ctx.calendar)
+        return by_target[minutes]
+
+    late = [
+        and_(Ticket.priority == name, col(Ticket.created_at) <= cutoff(t.resolution))
+        for name, t in ctx.sla.targets.items()
     ]
-    young.append(
-        and_(
-            col(Ticket.priority).not_in(known),
-            col(Ticket.created_at) < now - timedelta(minutes=fallback),
-        )
+    late.append(
+        and_(col(Ticket.priority).not_in(known), col(Ticket.created_at) <= cutoff(fallback))
     )
     query = select(*_FACT_COLUMNS).where(
         col(Ticket.status).in_(OPEN),
         col(Ticket.priority).is_not(None),
         col(Ticket.resolved_at).is_(None),
-        or_(false(), *young),
+        or_(false(), *late),
     )
     return _stream(session, query)
 
@@ -334,6 +348,14 @@ def _tech_weeks(desk: Desk, now: datetime) -> list[TechWeek]:
 # -- running the checks -----------------------------------------------------------------
 
 
+def _run_in(session: Session, check_id: str, now: datetime, ctx: HealthContext) -> CheckResult:
+    """One check over the ticket tables, inside the caller's read transaction."""
+    if check_id == "time_entries_pending_approval":
+        return rules.time_entries_pending_approval(_pending_time(session), ctx)
+    candidates = _ticket_candidates(session, check_id, now, ctx)
+    return rules.TICKET_CHECKS[check_id](candidates, now, ctx)
+
+
 def run_check(
     desk: Desk,
     check_id: str,
@@ -350,11 +372,8 @@ def run_check(
         )
     with desk.db.read() as session:
         ctx = _context(session, thresholds)
-        if check_id == "time_entries_pending_approval":
-            return rules.time_entries_pending_approval(_pending_time(session), ctx)
         if check_id != "technician_utilization":
-            candidates = _ticket_candidates(session, check_id, now, ctx)
-            return rules.TICKET_CHECKS[check_id](candidates, now, ctx)
+            return _run_in(session, check_id, now, ctx)
     return rules.technician_utilization(_tech_weeks(desk, now), ctx)
 
 
@@ -364,11 +383,19 @@ def run_checks(
     now: datetime | None = None,
     thresholds: HealthThresholds | None = None,
 ) -> list[CheckResult]:
-    """Every check, in CHECK_IDS order. Each runs in its own short read transaction,
-    so another dispatcher's save never waits for the whole set."""
+    """Every check, in CHECK_IDS order. The ticket checks share one short read
+    transaction (each query is bounded by candidates, see the module docstring);
+    utilisation reads through the timesheet service, in its own."""
     now = now or utcnow()
     thresholds = thresholds or load_thresholds(desk)
-    return [run_check(desk, c, now=now, thresholds=thresholds) for c in rules.CHECK_IDS]
+    results: dict[str, CheckResult] = {}
+    with desk.db.read() as session:
+        ctx = _context(session, thresholds)
+        for check_id in rules.CHECK_IDS:
+            if check_id != "technician_utilization":
+                results[check_id] = _run_in(session, check_id, now, ctx)
+    results["technician_utilization"] = rules.technician_utilization(_tech_weeks(desk, now), ctx)
+    return [results[c] for c in rules.CHECK_IDS]
 
 
 def tickets_of(desk: Desk, result: CheckResult, *, limit: int = 200) -> list[queries.TicketRow]:

@@ -49,6 +49,10 @@ def add_holiday(
             name,
             after=audit.snapshot(holiday, ("name", "day", "rrule")),
         )
+    # A holiday moves SLA deadlines: restamp what the dashboard reads (sla_stamps).
+    from dispatch_tui.services import sla_stamps
+
+    sla_stamps.restamp_recent(desk)
     return holiday
 
 

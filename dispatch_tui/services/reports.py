@@ -2,9 +2,10 @@
 aging and open tickets per technician.
 
 Counts are SQL aggregates (GROUP BY over an index), so their cost does not grow with
-what they return. SLA met/missed is business time, which SQL cannot compute: those
-tickets (only the period's, on the created_at index) stream in batches through the
-pure rule in rules/sla_outcome.py.
+what they return. SLA met/missed is business time, which SQL cannot compute; but each
+ticket's met-by moments (rules/sla_due.py) are stored on it, so met/missed becomes a
+comparison SQL can count, and only tickets without current moments go through the
+rule in Python (see services/sla_stamps.py for when moments are trusted).
 
 Periods are shop-local dates, both ends included; a ticket belongs to the period in
 which it arrived.
@@ -12,19 +13,19 @@ which it arrived.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, literal, text
 from sqlmodel import col, select
 
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules.priority import PRIORITIES
-from dispatch_tui.rules.sla import SlaPolicy
-from dispatch_tui.rules.sla_outcome import BusinessTimeline, Tally, outcome
+from dispatch_tui.rules.sla_due import UNTRIAGED, SlaDue, judge, timeline_for
+from dispatch_tui.rules.sla_outcome import Tally
 from dispatch_tui.rules.utilization import IsoWeek
+from dispatch_tui.services import sla_stamps
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import (
     DEFAULT_TIMEZONE,
@@ -37,13 +38,10 @@ from dispatch_tui.store.models import OPEN_STATUSES, Technician, Ticket
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
 
-#: Rows fetched per round trip while SLA figures stream through the clock.
-BATCH = 1000
 #: The longest period a report covers: beyond it the SLA pass would read years of history.
 MAX_PERIOD_DAYS = 366
 #: Weeks in the SLA trend unless asked otherwise.
 TREND_WEEKS = 8
-UNTRIAGED = "untriaged"
 CLOCKS = ("first_response", "engagement", "resolution")
 
 #: Age buckets of open tickets: label and upper bound in days (None: no bound).
@@ -112,52 +110,65 @@ class SlaReport:
 
 SlaRow = tuple[int, datetime, str | None, datetime | None, datetime | None, datetime | None]
 
-
-def _sla_batches(desk: Desk, start: datetime, end: datetime) -> Iterator[list[SlaRow]]:
-    """The tickets that arrived in [start, end), a batch per short read transaction, so
-    the business-time pass never holds a lock another dispatcher's save waits on."""
-    after: tuple[datetime, int] | None = None
-    while True:
-        query = select(
-            Ticket.id,
-            Ticket.created_at,
-            Ticket.priority,
-            Ticket.first_response_at,
-            Ticket.engaged_at,
-            Ticket.resolved_at,
-        ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-        if after is not None:
-            # Keyset on (created_at, id): the created_at index serves it at any depth.
-            query = query.where(
-                or_(
-                    col(Ticket.created_at) > after[0],
-                    and_(Ticket.created_at == after[0], col(Ticket.id) > after[1]),
-                )
-            )
-        query = query.order_by(col(Ticket.created_at), col(Ticket.id)).limit(BATCH)
-        with desk.db.read() as session:
-            rows = [tuple(r) for r in session.exec(query).all()]
-        if not rows:
-            return
-        yield rows  # type: ignore[misc]
-        if len(rows) < BATCH:
-            return
-        after = (rows[-1][1], rows[-1][0])
+#: The clocks as (tally name, met-by column, event column).
+_CLOCK_COLUMNS = (
+    ("first_response", Ticket.respond_by, Ticket.first_response_at),
+    ("engagement", Ticket.engage_by, Ticket.engaged_at),
+    ("resolution", Ticket.resolve_by, Ticket.resolved_at),
+)
 
 
-def _score(
-    group: SlaGroup, row: SlaRow, now: datetime, timeline: BusinessTimeline, policy: SlaPolicy
-) -> None:
-    _id, created, priority, first, engaged, resolved = row
+def _tally_sums(now: datetime) -> list:
+    """Per clock: met, still running within target, and judged (has a met-by moment),
+    as SQL; missed is judged - met - pending. These are the cases of
+    ``rules.sla_due.judge``; a clock with no moment (engagement and resolution before
+    triage) is not judged, as the rule has it. Comparisons with a NULL event fall to
+    the ELSE branch, which keeps each sum to one comparison per row."""
+    sums = []
+    for _name, due, done in _CLOCK_COLUMNS:
+        sums += [
+            func.sum(case((done <= due, 1), else_=0)),
+            func.sum(case((and_(col(done).is_(None), due >= now), 1), else_=0)),
+            func.count(due),
+        ]
+    return sums
+
+
+def _add_counts(group: SlaGroup, row) -> None:
+    tickets, *counts = row
+    group.tickets += tickets
+    for i, (name, _due, _done) in enumerate(_CLOCK_COLUMNS):
+        tally = group.tally(name)
+        met, pending, judged = (n or 0 for n in counts[3 * i : 3 * i + 3])
+        tally.met += met
+        tally.pending += pending
+        tally.missed += judged - met - pending
+
+
+def _arrived(start: datetime, end: datetime):
+    return and_(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+
+
+def _week_bucket(bounds: list[tuple[str, datetime, datetime]]):
+    """The trend week a ticket arrived in, by comparing created_at to the weeks' UTC
+    bounds (SQL has no shop time zone); NULL outside the trend. The weeks follow each
+    other, so one comparison per week passed."""
+    if not bounds:
+        return literal(None)
+    whens = [(col(Ticket.created_at) < bounds[0][1], None)]
+    whens += [(col(Ticket.created_at) < hi, name) for name, _lo, hi in bounds]
+    return case(*whens, else_=None)
+
+
+def _score(group: SlaGroup, row: SlaRow, now: datetime, due: SlaDue) -> None:
+    _id, _created, priority, first, engaged, resolved = row
     group.tickets += 1
-    if priority is None:
+    group.first_response.add(judge(first, due.respond_by, now))
+    if priority is None or due.engage_by is None or due.resolve_by is None:
         # Untriaged: only first response can be judged, on the strictest target.
-        result = outcome(created, first, policy.untriaged_first_response(), now, timeline)
-        group.first_response.add(result)
         return
-    targets = policy.targets.get(priority) or policy.targets["medium"]
-    for clock, done in zip(CLOCKS, (first, engaged, resolved), strict=True):
-        group.tally(clock).add(outcome(created, done, getattr(targets, clock), now, timeline))
+    group.engagement.add(judge(engaged, due.engage_by, now))
+    group.resolution.add(judge(resolved, due.resolve_by, now))
 
 
 def sla_report(
@@ -170,38 +181,81 @@ def sla_report(
 ) -> SlaReport:
     """Share of tickets whose first response, engagement and resolution met target, by
     priority over the period, and for the whole desk per week over the last ``weeks``
-    ISO weeks up to the period's end."""
+    ISO weeks up to the period's end.
+
+    Tickets whose met-by moments are current (services/sla_stamps.py) are counted in
+    SQL; the rest (not stamped yet, or stamped under another priority or policy) are
+    judged here by the same rule, in the same read transaction, so the figures are
+    one consistent picture and always under the policy in force now.
+    """
     now = now or utcnow()
     if not 0 <= weeks <= 53:
         raise InvalidInput("the SLA trend covers 0 to 53 weeks")
-    with desk.db.read() as session:
-        policy = load_policy(session)
-    zone = policy.calendar.tz
-    if first is None or last is None:
-        default_first, default_last = default_period(zone, now)
-        first, last = first or default_first, last or default_last
-    period = Period.of(first, last, zone)
-    week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
-    trend_start = week_list[0].bounds(zone)[0] if week_list else period.start
-    trend_end = week_list[-1].bounds(zone)[1] if week_list else period.end
     by_priority: dict[str, SlaGroup] = {}
     everything = SlaGroup("all")
-    by_week = {str(w): SlaGroup(str(w)) for w in week_list}
-    start, end = min(period.start, trend_start), max(period.end, trend_end)
-    # Events run up to now (or past the period's end); the timeline covers them too.
-    timeline = BusinessTimeline(policy.calendar, start, max(end, now) + timedelta(days=1))
-    for batch in _sla_batches(desk, start, end):
-        for row in batch:
-            created = row[1]
-            groups: list[SlaGroup] = []
-            if period.start <= created < period.end:
-                name = row[2] or UNTRIAGED
-                groups += [by_priority.setdefault(name, SlaGroup(name)), everything]
-            week = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
-            if week is not None:
-                groups.append(week)
-            for group in groups:
-                _score(group, row, now, timeline, policy.sla)
+    with desk.db.read() as session:
+        policy = load_policy(session)
+        zone = policy.calendar.tz
+        if first is None or last is None:
+            default_first, default_last = default_period(zone, now)
+            first, last = first or default_first, last or default_last
+        period = Period.of(first, last, zone)
+        week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
+        bounds = [(str(w), *w.bounds(zone)) for w in week_list]
+        by_week = {str(w): SlaGroup(str(w)) for w in week_list}
+        trend_start = bounds[0][1] if bounds else period.start
+        trend_end = bounds[-1][2] if bounds else period.end
+        start, end = min(period.start, trend_start), max(period.end, trend_end)
+        stamp = sla_stamps.stamp_of(policy)
+        # One pass over the span on the covering index: counts per priority, trend week,
+        # in-period or not, and whether the row's stored moments can be trusted.
+        keys = (
+            func.coalesce(Ticket.priority, UNTRIAGED),
+            _week_bucket(bounds),
+            case((_arrived(period.start, period.end), 1), else_=0),
+            case((sla_stamps.current(stamp), 1), else_=0),
+        )
+        # Grouped by position: the keys hold bound parameters, and SQLite would not see
+        # a repeated expression as the same one and evaluate it twice per row.
+        sums = session.exec(
+            select(*keys, func.count(), *_tally_sums(now))
+            .where(_arrived(start, end))
+            .group_by(text("1, 2, 3, 4"))
+        ).all()
+        live: list = []
+        if any(not row[3] for row in sums):
+            live = session.exec(
+                select(
+                    Ticket.id,
+                    Ticket.created_at,
+                    Ticket.priority,
+                    Ticket.first_response_at,
+                    Ticket.engaged_at,
+                    Ticket.resolved_at,
+                ).where(_arrived(start, end), sla_stamps.stale(stamp))
+            ).all()
+    for group_name, week_name, in_period, trusted, *row in sums:
+        if not trusted:
+            continue  # judged below, row by row
+        if in_period:
+            _add_counts(by_priority.setdefault(group_name, SlaGroup(group_name)), row)
+            _add_counts(everything, row)
+        if week_name in by_week:
+            _add_counts(by_week[week_name], row)
+    if live:
+        timeline = timeline_for(policy.calendar, start, end)
+    for row in live:
+        created = row[1]
+        due = sla_stamps.due_of(created, row[2], policy, timeline, stamp)
+        groups: list[SlaGroup] = []
+        if period.start <= created < period.end:
+            group_name = row[2] or UNTRIAGED
+            groups += [by_priority.setdefault(group_name, SlaGroup(group_name)), everything]
+        week_group = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
+        if week_group is not None:
+            groups.append(week_group)
+        for group in groups:
+            _score(group, tuple(row), now, due)  # type: ignore[arg-type]
     order = [*PRIORITIES, UNTRIAGED]
     ranked = sorted(
         by_priority.values(),

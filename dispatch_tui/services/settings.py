@@ -86,10 +86,20 @@ def shop_timezone(desk: Desk) -> ZoneInfo:
     return parse_timezone(name)
 
 
+def _restamp_sla(desk: Desk) -> None:
+    # The SLA moments stored on tickets were derived under the old policy; the report
+    # judges those live (right, slower) until restamped. Imported here: sla_stamps
+    # reads the policy from this module.
+    from dispatch_tui.services import sla_stamps
+
+    sla_stamps.restamp_recent(desk)
+
+
 def set_shop_timezone(desk: Desk, name: str) -> None:
     parse_timezone(name)
     with desk.db.write() as session:
         write_setting(session, desk.actor, TIMEZONE, name)
+    _restamp_sla(desk)
 
 
 # -- the shop's policy: calendar, SLA targets, priority matrix, categories ----------
@@ -208,6 +218,7 @@ def set_working_hours(desk: Desk, hours: Mapping[str, tuple[str, str] | list[str
     }
     with desk.db.write() as session:
         write_setting(session, desk.actor, WORKING_HOURS, stored)
+    _restamp_sla(desk)
 
 
 def set_sla_targets(desk: Desk, targets: Mapping[str, Mapping[str, int]]) -> None:
@@ -215,6 +226,7 @@ def set_sla_targets(desk: Desk, targets: Mapping[str, Mapping[str, int]]) -> Non
     _checked(build_sla, targets)
     with desk.db.write() as session:
         write_setting(session, desk.actor, SLA_TARGETS, {k: dict(v) for k, v in targets.items()})
+    _restamp_sla(desk)
 
 
 def set_priority_policy(

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.rules import triage as rules
 from dispatch_tui.rules.priority import compute_priority
-from dispatch_tui.services import audit, settings
+from dispatch_tui.services import audit, settings, sla_stamps
 from dispatch_tui.services.clients import ensure_client, ensure_contact
 from dispatch_tui.services.conflicts import check_version, stale_guard
 from dispatch_tui.services.desk import Desk
@@ -208,6 +208,9 @@ def _apply(
     ticket.priority = compute_priority(
         ticket.impact, ticket.urgency, ticket.ticket_type, ticket.estimate_hours, policy.priority
     )
+    # The SLA report counts outcomes from these moments in SQL; derived from the priority
+    # just set, in the same transaction, so the row is never judged on a stale basis.
+    sla_stamps.stamp(ticket, policy)
     gaps = checklist(ticket)
     if mark and not gaps and ticket.status == Status.NEW.value:
         ticket.status = Status.TRIAGED.value

@@ -1,0 +1,232 @@
+"""The SLA report from stored met-by moments equals the old all-Python computation.
+
+The reference below is the report as it was before the moments were stored: every
+ticket of the span read and judged by ``rules.sla_outcome.outcome`` in float business
+minutes. On a demo desk (whole-minute arrivals, so no float boundary cases) the two
+must agree group by group and week by week, stamped or not, and after a priority or
+policy change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from dispatch_tui import demo
+from dispatch_tui.rules.priority import PRIORITIES
+from dispatch_tui.rules.sla_outcome import BusinessTimeline, outcome
+from dispatch_tui.rules.utilization import IsoWeek
+from dispatch_tui.services import Desk, reports, settings, sla_stamps, triage
+from dispatch_tui.store.models import Ticket
+
+NOW = datetime(2026, 3, 18, 19, 41, 7, tzinfo=UTC)  # a Wednesday afternoon in Chicago
+CLOCKS = ("first_response", "engagement", "resolution")
+
+
+def _figures(groups) -> dict[str, tuple]:
+    return {
+        g.name: (g.tickets, *((t.met, t.missed, t.pending) for t in map(g.tally, CLOCKS)))
+        for g in groups
+    }
+
+
+def _reference(desk: Desk, first: date, last: date, weeks: int, now: datetime):
+    """The pre-stored report: (figures by group, figures by week), all in Python."""
+    with desk.db.read() as session:
+        policy = settings.load_policy(session)
+        rows = session.exec(
+            select(
+                Ticket.created_at,
+                Ticket.priority,
+                Ticket.first_response_at,
+                Ticket.engaged_at,
+                Ticket.resolved_at,
+            )
+        ).all()
+    zone = policy.calendar.tz
+    period = reports.Period.of(first, last, zone)
+    week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
+    by_week = {str(w): reports.SlaGroup(str(w)) for w in week_list}
+    by_priority: dict[str, reports.SlaGroup] = {}
+    everything = reports.SlaGroup("all")
+    start = min(period.start, week_list[0].bounds(zone)[0])
+    timeline = BusinessTimeline(policy.calendar, start, now + timedelta(days=30))
+    for created, priority, *done in rows:
+        groups = []
+        if period.start <= created < period.end:
+            name = priority or "untriaged"
+            groups += [by_priority.setdefault(name, reports.SlaGroup(name)), everything]
+        week = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
+        if week is not None:
+            groups.append(week)
+        for group in groups:
+            group.tickets += 1
+            if priority is None:
+                target = policy.sla.untriaged_first_response()
+                group.first_response.add(outcome(created, done[0], target, now, timeline))
+                continue
+            targets = policy.sla.targets.get(priority) or policy.sla.targets["medium"]
+            for clock, at in zip(CLOCKS, done, strict=True):
+                minutes = getattr(targets, clock)
+                group.tally(clock).add(outcome(created, at, minutes, now, timeline))
+    order = [*PRIORITIES, "untriaged"]
+    ranked = sorted(by_priority.values(), key=lambda g: order.index(g.name))
+    return _figures([*ranked, everything]), _figures(by_week.values())
+
+
+def _assert_equal_to_reference(desk: Desk, now: datetime = NOW) -> None:
+    first, last = reports.default_period(settings.shop_timezone(desk), now)
+    report = reports.sla_report(desk, now=now)
+    groups, weeks = _reference(desk, first, last, reports.TREND_WEEKS, now)
+    assert _figures(report.groups) == groups
+    assert _figures(report.weeks) == weeks
+    assert groups["all"][0] > 100  # the period holds enough tickets to mean something
+
+
+def _stale(desk: Desk) -> int:
+    with desk.db.read() as session:
+        stamp = sla_stamps.stamp_of(settings.load_policy(session))
+        return session.exec(select(func.count()).where(sla_stamps.stale(stamp))).one()
+
+
+def test_stored_report_equals_the_python_one_on_a_demo_desk(desk: Desk) -> None:
+    demo.generate(desk, tickets=3000, now=NOW)
+    assert _stale(desk) == 0  # the demo stamps every ticket: the SQL path is what runs
+    _assert_equal_to_reference(desk)
+    # Later, with clocks that were running now decided by time alone.
+    _assert_equal_to_reference(desk, NOW + timedelta(hours=5))
+
+
+def test_unstamped_rows_are_judged_live_and_restamp_fills_them(desk: Desk) -> None:
+    demo.generate(desk, tickets=3000, now=NOW)
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.id % 3 == 0)
+            .values(sla_basis=None, sla_policy=None, respond_by=None)
+        )
+    assert _stale(desk) == 1000
+    _assert_equal_to_reference(desk)
+    assert sla_stamps.restamp(desk, batch=300) == 1000
+    assert _stale(desk) == 0
+    _assert_equal_to_reference(desk)
+
+
+def test_a_priority_change_is_never_judged_on_the_old_moments(desk: Desk) -> None:
+    demo.generate(desk, tickets=3000, now=NOW)
+    with desk.db.read() as session:
+        ticket = session.exec(
+            select(Ticket)
+            .where(
+                Ticket.status == "triaged",
+                Ticket.priority == "low",
+                Ticket.ticket_type == "incident",
+            )
+            .order_by(Ticket.created_at.desc())
+            .limit(1)
+        ).one()
+    version = ticket.version
+    # Triage raises it to critical; its resolution target shrinks from 40 to 4 hours.
+    triage.update_triage_fields(desk, ticket.id, impact="high", urgency="high")
+    with desk.db.read() as session:
+        after = session.get(Ticket, ticket.id)
+    assert after.priority == "critical" and after.sla_basis == "critical"
+    assert after.resolve_by < ticket.resolve_by and after.version == version + 1
+    _assert_equal_to_reference(desk)
+    # A writer that changes the priority without stamping: judged live, still right.
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.id == ticket.id)
+            .values(priority="quick_hit")
+        )
+    assert _stale(desk) == 1
+    _assert_equal_to_reference(desk)
+
+
+def test_a_policy_change_judges_everything_by_the_new_policy(desk: Desk) -> None:
+    demo.generate(desk, tickets=3000, now=NOW)
+    with desk.db.read() as session:
+        recent = session.exec(
+            select(func.count()).where(
+                Ticket.created_at >= datetime.now(UTC) - timedelta(days=sla_stamps.RECENT_DAYS)
+            )
+        ).one()
+    settings.set_sla_targets(desk, {"medium": {"first_response": 30, "resolution": 600}})
+    # The change restamped the tickets the dashboard reads; the rest is judged live.
+    assert _stale(desk) == 3000 - recent
+    _assert_equal_to_reference(desk)
+    assert sla_stamps.restamp(desk) == 3000 - recent
+    _assert_equal_to_reference(desk)
+
+
+def test_a_holiday_restamps_the_recent_tickets(desk: Desk) -> None:
+    from dispatch_tui.services import holidays
+
+    now = datetime.now(UTC)
+    demo.generate(desk, tickets=600, now=now)
+    holidays.add_holiday(desk, "Snow day", day=(now - timedelta(days=3)).date())
+    assert _stale(desk) < 600  # the demo's old history waits for a full restamp
+    with desk.db.read() as session:
+        stamp = sla_stamps.stamp_of(settings.load_policy(session))
+        old = session.exec(
+            select(func.count()).where(
+                Ticket.created_at >= now - timedelta(days=sla_stamps.RECENT_DAYS),
+                sla_stamps.stale(stamp),
+            )
+        ).one()
+    assert old == 0
+    _assert_equal_to_reference(desk, now)
+
+
+def test_an_older_file_gains_the_columns_and_restamp_fills_them(db_target, db, desk: Desk) -> None:
+    from sqlalchemy import inspect, text
+
+    from dispatch_tui.store import Database, schema
+
+    demo.generate(desk, tickets=600, now=NOW)
+    # Back to the schema before the SLA columns: none of them, no index, the version
+    # before that migration (its number may change when branches merge).
+    step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.add_sla_due_columns)
+    with db.write() as session:
+        conn = session.connection()
+        conn.execute(text("DROP INDEX ix_ticket_created_sla"))
+        for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
+            conn.execute(text(f"ALTER TABLE ticket DROP COLUMN {name}"))
+        conn.execute(
+            text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(step - 1)}
+        )
+    db.dispose()
+    reopened = Database(db_target)
+    try:
+        with reopened.read() as session:
+            conn = session.connection()
+            assert schema.read_version(conn) == schema.SCHEMA_VERSION
+            indexes = {i["name"] for i in inspect(conn).get_indexes("ticket")}
+            columns = {c["name"] for c in inspect(conn).get_columns("ticket")}
+        assert "ix_ticket_created_sla" in indexes and "resolve_by" in columns
+        migrated = Desk(reopened, "tester")
+        assert _stale(migrated) == 600
+        _assert_equal_to_reference(migrated)  # judged live until restamped, still right
+        assert sla_stamps.restamp(migrated) == 600
+        assert _stale(migrated) == 0
+        _assert_equal_to_reference(migrated)
+    finally:
+        reopened.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_restamp_sla_command_fills_a_file(db_path, db, desk: Desk, capsys) -> None:
+    import json
+
+    from dispatch_tui.cli.main import run
+
+    demo.generate(desk, tickets=300, now=NOW)
+    with db.write() as session:
+        session.connection().execute(Ticket.__table__.update().values(sla_policy=None))
+    db.dispose()
+    assert run(["restamp-sla", "--db", str(db_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"restamped": 300}
+    assert _stale(desk) == 0
