@@ -162,6 +162,25 @@ def test_a_policy_change_judges_everything_by_the_new_policy(desk: Desk) -> None
     _assert_equal_to_reference(desk)
 
 
+def test_catch_up_restamps_history_once_per_policy(desk: Desk) -> None:
+    demo.generate(desk, tickets=600, now=NOW)
+    settings.set_sla_targets(desk, {"medium": {"first_response": 30, "resolution": 600}})
+    behind = _stale(desk)
+    assert behind > 0  # the demo's older history, left for a full restamp
+    # The first start after the change stamps what the policy change left behind...
+    assert sla_stamps.catch_up(desk) == behind
+    assert _stale(desk) == 0
+    # ...and later starts only read the marker.
+    assert sla_stamps.catch_up(desk) == 0
+    _assert_equal_to_reference(desk)
+    # Another policy change makes the marker old again.
+    settings.set_sla_targets(desk, {"medium": {"first_response": 45, "resolution": 700}})
+    behind = _stale(desk)
+    assert behind > 0
+    assert sla_stamps.catch_up(desk) == behind
+    assert _stale(desk) == 0
+
+
 def test_a_holiday_restamps_the_recent_tickets(desk: Desk) -> None:
     from dispatch_tui.services import holidays
 

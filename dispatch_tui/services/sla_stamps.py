@@ -14,7 +14,10 @@ Writers: triage stamps the ticket it sets the priority of, in its own transactio
 the demo generator stamps what it creates; a change of time zone, working hours,
 SLA targets or holidays restamps the recent tickets (``restamp_recent``); and
 ``dispatch-tui restamp-sla`` (``restamp``) fills or refreshes all of history, e.g.
-after the migration to schema 3, in short write transactions. Stamping is not an
+after the migration to schema 3, in short write transactions. The app does the same
+by itself (``catch_up``, on a background worker at start) whenever the file's
+``meta`` marker says history was last fully stamped under another policy, so a
+dispatcher never has to know the command exists. Stamping is not an
 edit: it leaves ``version``, ``updated_at`` and the audit log alone, so it never
 makes another dispatcher's save fail or their screen reload.
 """
@@ -38,7 +41,7 @@ from dispatch_tui.rules.sla_due import (
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import ShopPolicy, load_policy
 from dispatch_tui.store.errors import DatabaseLocked
-from dispatch_tui.store.models import Ticket
+from dispatch_tui.store.models import Meta, Ticket
 from dispatch_tui.store.types import utcnow
 
 log = logging.getLogger("dispatch_tui.sla")
@@ -46,6 +49,8 @@ log = logging.getLogger("dispatch_tui.sla")
 #: How far back a policy change restamps at once: the default SLA report reads 28
 #: days plus an 8-week trend; the rest of history waits for a full restamp.
 RECENT_DAYS = 120
+#: ``meta`` key: the policy stamp all of history was last fully stamped under.
+STAMPED_KEY = "sla_stamped_policy"
 #: Tickets stamped per write transaction by ``restamp``: short enough that another
 #: dispatcher's save waits a few milliseconds at most.
 BATCH = 2000
@@ -174,3 +179,23 @@ def restamp(desk: Desk, *, batch: int = BATCH, since: datetime | None = None) ->
             after = rows[-1][0]
         if len(rows) < batch:
             return done
+
+
+def catch_up(desk: Desk) -> int:
+    """Restamp all of history once if the file says it was not fully stamped under the
+    current policy (a migrated file, or a policy change that restamped only recent
+    tickets); the number stamped. A no-op costing one read when the marker matches,
+    so it can run at every start. Two dispatchers starting at once both restamp:
+    harmless, as stamping the same moments twice writes the same values."""
+    with desk.db.read() as session:
+        stamp = stamp_of(load_policy(session))
+        marker = session.get(Meta, STAMPED_KEY)
+        if marker is not None and marker.value == stamp:
+            return 0
+    count = restamp(desk)
+    with desk.db.write() as session:
+        # A policy changed while history was being stamped leaves the marker old: the
+        # rows stamped under the old policy are stale and the next start restamps them.
+        if stamp_of(load_policy(session)) == stamp:
+            session.merge(Meta(key=STAMPED_KEY, value=stamp))
+    return count
