@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dispatch_tui.rules.suggest import Suggestion
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.textsafe import plain
 
 #: Digits 1-9 pick a suggestion; more than nine technicians are listed unnumbered.
@@ -35,4 +36,4 @@ def suggestions_text(ranked: list[Suggestion] | None, assign_key: str) -> Text:
 
 class SuggestionList(Static):
     def show(self, ranked: list[Suggestion] | None, assign_key: str) -> None:
-        self.update(suggestions_text(ranked, assign_key))
+        show_text(self, suggestions_text(ranked, assign_key))
