@@ -299,3 +299,26 @@ def test_first_response_clock_turns_yellow_then_red() -> None:
     assert "yellow" in str(clock_text(state(10)).style)
     breached = clock_text(state(-5), long=True)
     assert "red" in str(breached.style) and breached.plain == "5 min over"
+
+
+async def test_a_key_right_after_a_move_acts_on_the_ticket_under_the_cursor(
+    queue_db: Path,
+) -> None:
+    # The panel follows the cursor once it rests (holding an arrow key must not fill
+    # the panel per row); a value key pressed at once must still reach the new ticket.
+    first = add(queue_db, "Printer offline", hours_ago=2)
+    second = add(queue_db, "Scanner jams", hours_ago=1)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        await pilot.press("down")  # the second ticket, read for the first time
+        await settle(app, pilot)
+        await pilot.press("up", "3")  # back to the first, already read: impact high
+        panel = screen.panel
+        assert panel.draft is not None and panel.draft.ticket_id == first
+        assert panel.draft.impact == "high"
+        assert screen.session.drafts[second].impact != "high"
+        await pilot.press("down", "1")
+        assert screen.panel.draft is not None and screen.panel.draft.ticket_id == second
+        assert screen.session.drafts[second].impact == "low"
+        assert screen.session.drafts[first].impact == "high"
