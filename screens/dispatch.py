@@ -151,14 +151,15 @@ class DispatchScreen(DeskScreen):
         if not state.open:
             key = self.key_for("screen.triage", "f3")
             noun = "ticket waits" if state.untriaged == 1 else "tickets wait"
-            banner.update(
+            show_text(
+                banner,
                 Text.assemble(
                     ("Gate closed: ", "bold"),
                     f"{state.untriaged} {noun} for triage. Triage all before dispatching any: "
                     "press ",
                     (key, "bold reverse"),
                     " to triage.",
-                )
+                ),
             )
 
     def _gate_says_no(self) -> bool:

@@ -36,4 +36,10 @@ def suggestions_text(ranked: list[Suggestion] | None, assign_key: str) -> Text:
 
 class SuggestionList(Static):
     def show(self, ranked: list[Suggestion] | None, assign_key: str) -> None:
-        show_text(self, suggestions_text(ranked, assign_key))
+        text = suggestions_text(ranked, assign_key)
+        if ranked is None and self.size.height > 1:
+            # While the next ticket's ranking is worked out, keep the height of the last
+            # list (blank lines): the list that follows is usually as long, and a change
+            # of height would lay the whole screen out twice per cursor move.
+            text.append("\n" * (self.size.height - 1))
+        show_text(self, text)
