@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -441,6 +441,11 @@ class TriageScreen(DeskScreen):
         if self._show_timer is not None:
             self._show_timer.stop()
         self._show_timer = self.set_timer(SHOW_SETTLE_SECONDS, self._show_now)
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # A click into the panel right after a cursor move: the panel must hold the
+        # ticket under the cursor before anything is typed into it.
+        self._show_now()
 
     def _show_now(self) -> None:
         """Show the ticket under the cursor now if a cursor move left it pending."""
