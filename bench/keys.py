@@ -105,9 +105,10 @@ async def _timed(app: App[Any], key: str) -> float:
 async def _run_scenario(app: App[Any], kind: str, keys: list[str], presses: int) -> list[float]:
     from textual.widgets import DataTable
 
-    from bench.headless import press
+    from bench.headless import press, settle
 
     home = app.screen
+    queue = app.focused
     samples: list[float] = []
     for n in range(presses):
         table = app.focused
@@ -118,6 +119,12 @@ async def _run_scenario(app: App[Any], kind: str, keys: list[str], presses: int)
         samples.append(await _timed(app, keys[n % len(keys)]))
         if app.screen is not home:
             await press(app, "escape")  # close what "open" opened, untimed
+        elif app.focused is not queue and queue is not None:
+            # Opened in place (Triage moves the focus into its panel): back to the queue,
+            # untimed, so that every timed press opens a ticket from the queue. Without
+            # this, every press after the first was enter in a panel field.
+            queue.focus()
+            await settle(app)
     return samples
 
 

@@ -12,11 +12,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.screens.widgets.desk_header import DeskHeader, error_line
+from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import StoreError
 from dispatch_tui.store.changes import Changes
@@ -80,7 +80,7 @@ class DeskScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield from self.compose_body()
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

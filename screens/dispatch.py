@@ -36,6 +36,7 @@ from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, rost
 from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
 from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services import dispatch, followup, suggestions
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.dispatch import gate_state
@@ -150,14 +151,15 @@ class DispatchScreen(DeskScreen):
         if not state.open:
             key = self.key_for("screen.triage", "f3")
             noun = "ticket waits" if state.untriaged == 1 else "tickets wait"
-            banner.update(
+            show_text(
+                banner,
                 Text.assemble(
                     ("Gate closed: ", "bold"),
                     f"{state.untriaged} {noun} for triage. Triage all before dispatching any: "
                     "press ",
                     (key, "bold reverse"),
                     " to triage.",
-                )
+                ),
             )
 
     def _gate_says_no(self) -> bool:
@@ -199,8 +201,9 @@ class DispatchScreen(DeskScreen):
         now = datetime.now(UTC)
         self._items = sort_tickets(self._data.tickets, self._sort)
         marked = f", {len(self._marks)} marked" if self._marks else ""
-        self.query_one("#work-caption", Static).update(
-            Text(f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}.")
+        show_text(
+            self.query_one("#work-caption", Static),
+            Text(f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}."),
         )
         self.work_table.show_rows(
             [(b.ticket.id, work_row(b, b.ticket.id in self._marks, now)) for b in self._items]

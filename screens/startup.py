@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 
+from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.textsafe import plain
 
 
@@ -28,7 +29,7 @@ class StartupScreen(Screen[None]):
         with Vertical(id="startup"):
             yield Static(Text(f"Opening {plain(self._source)}"), classes="message")
             yield LoadingIndicator()
-        yield Footer()
+        yield KeyBar()
 
 
 class DatabaseErrorScreen(Screen[None]):
@@ -49,4 +50,4 @@ class DatabaseErrorScreen(Screen[None]):
             yield Static(Text("Cannot open the database", style="bold"), classes="title")
             yield Static(Text(plain(self.message)), classes="message")
             yield Static(Text("Press q to quit."), classes="hint")
-        yield Footer()
+        yield KeyBar()

@@ -27,11 +27,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
@@ -47,6 +48,7 @@ from dispatch_tui.screens.widgets.confirm import ConfirmScreen
 from dispatch_tui.screens.widgets.conflict_dialog import Choice, ConflictDialog
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
 from dispatch_tui.services import intake_views, settings, views
 from dispatch_tui.services.claims import Claim, active_claims
@@ -76,6 +78,11 @@ WARNING_SHARE = 0.25
 #: importer, and the clocks move.
 REFRESH_SECONDS = 15.0
 SAVE_GROUP = "triage-save"
+#: The panel shows the ticket under the cursor once the cursor has rested this long:
+#: filling the panel (nine fields, the checklist) for every row passed while an arrow
+#: key is held was most of the cost of a key. Anything that acts on the panel shows
+#: the ticket under the cursor first (see ``panel``), so no key ever reaches a stale one.
+SHOW_SETTLE_SECONDS = 0.08
 MARK = "●"
 
 
@@ -237,6 +244,9 @@ class TriageScreen(DeskScreen):
         self._filter = ""
         self._saving = False
         self._defaults = {b.id: b.key for b in Binding.make_bindings(self.BINDINGS) if b.id}
+        #: The row highlighted but not shown in the panel yet (see SHOW_SETTLE_SECONDS).
+        self._show_pending = False
+        self._show_timer: Timer | None = None
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -269,6 +279,11 @@ class TriageScreen(DeskScreen):
 
     @property
     def panel(self) -> TriagePanel:
+        """The panel, showing the ticket under the cursor (a pending show happens now)."""
+        self._show_now()
+        return self._panel()
+
+    def _panel(self) -> TriagePanel:
         return self.query_one("#panel", TriagePanel)
 
     def loading_widgets(self) -> list[Widget]:
@@ -407,13 +422,35 @@ class TriageScreen(DeskScreen):
         if self._filter:
             shown = len(self._visible())
             text.append(f"   filter: {shown} shown", style="italic")
-        self.query_one("#progress", Static).update(text)
+        show_text(self.query_one("#progress", Static), text)
 
     # -- the selected ticket -----------------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._select(event.row_key.value)
+        key = event.row_key.value
+        if key is None or int(key) not in self.session.drafts:
+            # Not read yet: start reading it now, so a value key pressed right after the
+            # move finds it loaded as soon as it would have before.
+            self._select(key)
+            return
+        # The claim at once (the App lets it settle before writing); the panel once the
+        # cursor rests.
+        self._hold(int(key) if self in self.app.screen_stack else None)
+        self._show_pending = True
+        if self._show_timer is not None:
+            self._show_timer.stop()
+        self._show_timer = self.set_timer(SHOW_SETTLE_SECONDS, self._show_now)
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # A click into the panel right after a cursor move: the panel must hold the
+        # ticket under the cursor before anything is typed into it.
+        self._show_now()
+
+    def _show_now(self) -> None:
+        """Show the ticket under the cursor now if a cursor move left it pending."""
+        if self._show_pending:
+            self._select(self.queue.current_key)
 
     def _item(self, ticket_id: int) -> QueueItem | None:
         if self._data is None:
@@ -431,23 +468,28 @@ class TriageScreen(DeskScreen):
         return head
 
     def _select(self, key: str | None) -> None:
+        self._show_pending = False
+        if self._show_timer is not None:
+            self._show_timer.stop()
+            self._show_timer = None
         # In view, even under a dialog: the ticket is still open on this desk.
         in_view = self in self.app.screen_stack
         self._hold(int(key) if key is not None and in_view else None)
+        panel = self._panel()
         if key is None:
-            self.panel.draft = None
+            panel.draft = None
             return
         ticket_id = int(key)
-        current = self.panel.draft
+        current = panel.draft
         if current is not None and current.ticket_id == ticket_id:
-            self.panel.set_head(self._head(current))
+            panel.set_head(self._head(current))
             return
         draft = self.session.drafts.get(ticket_id)
         if draft is not None:
-            self.panel.show_draft(draft, self._head(draft))
+            panel.show_draft(draft, self._head(draft))
             return
-        self.panel.draft = None
-        self.panel.set_head(Text(f"Loading #{ticket_id}…", style="dim"))
+        panel.draft = None
+        panel.set_head(Text(f"Loading #{ticket_id}…", style="dim"))
         self._load_detail(ticket_id)
 
     @work(thread=True, group="triage-detail", exit_on_error=False)

@@ -18,6 +18,7 @@ from textual.widgets import Input, Static
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.rules.sla import Clock, ClockState
+from dispatch_tui.screens import triage as triage_screen
 from dispatch_tui.screens.triage import TriageScreen, clock_text
 from dispatch_tui.screens.widgets.conflict_dialog import ConflictDialog
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
@@ -299,3 +300,33 @@ def test_first_response_clock_turns_yellow_then_red() -> None:
     assert "yellow" in str(clock_text(state(10)).style)
     breached = clock_text(state(-5), long=True)
     assert "red" in str(breached.style) and breached.plain == "5 min over"
+
+
+async def test_a_key_right_after_a_move_acts_on_the_ticket_under_the_cursor(
+    queue_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The panel follows the cursor once it rests (holding an arrow key must not fill
+    # the panel per row); a value key pressed at once must still reach the new ticket.
+    # The rest is made long here, so that only the keys themselves can show it.
+    monkeypatch.setattr(triage_screen, "SHOW_SETTLE_SECONDS", 60.0)
+    first = add(queue_db, "Printer offline", hours_ago=2)
+    second = add(queue_db, "Scanner jams", hours_ago=1)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        await pilot.press("down")  # the second ticket, read for the first time
+        await settle(app, pilot)
+        await pilot.press("up", "3")  # back to the first, already read: impact high
+        panel = screen.panel
+        assert panel.draft is not None and panel.draft.ticket_id == first
+        assert panel.draft.impact == "high"
+        assert screen.session.drafts[second].impact != "high"
+        await pilot.press("down", "1")
+        assert screen.panel.draft is not None and screen.panel.draft.ticket_id == second
+        assert screen.session.drafts[second].impact == "low"
+        assert screen.session.drafts[first].impact == "high"
+        # A click into the panel right after a move: the field belongs to the new ticket.
+        await pilot.press("up")
+        await pilot.click("#f-note")
+        shown = screen.query_one("#panel", TriagePanel).draft  # not through screen.panel
+        assert shown is not None and shown.ticket_id == first

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.screens.cells import cell
 from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
+from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import dispatch, followup, queues, suggestions
 from dispatch_tui.services.desk import Desk
@@ -76,7 +77,7 @@ class TechQueueView(ModalScreen[bool]):
         with Vertical():
             yield Static(id="queue-title")
             yield KeyedTable(QUEUE_COLUMNS, id="tech-queue")
-            yield Footer()
+            yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dispatch_tui.screens.cells import age
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services.dispatch_board import BoardTicket
 from dispatch_tui.textsafe import plain
 
@@ -55,4 +56,4 @@ class TriageRecord(Static):
     """Shows one ticket's record; updated by the screen as the cursor moves."""
 
     def show(self, item: BoardTicket | None, zone: tzinfo, now: datetime) -> None:
-        self.update(record_text(item, zone, now))
+        show_text(self, record_text(item, zone, now))

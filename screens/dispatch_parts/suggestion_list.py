@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dispatch_tui.rules.suggest import Suggestion
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.textsafe import plain
 
 #: Digits 1-9 pick a suggestion; more than nine technicians are listed unnumbered.
@@ -35,4 +36,10 @@ def suggestions_text(ranked: list[Suggestion] | None, assign_key: str) -> Text:
 
 class SuggestionList(Static):
     def show(self, ranked: list[Suggestion] | None, assign_key: str) -> None:
-        self.update(suggestions_text(ranked, assign_key))
+        text = suggestions_text(ranked, assign_key)
+        if ranked is None and self.size.height > 1:
+            # While the next ticket's ranking is worked out, keep the height of the last
+            # list (blank lines): the list that follows is usually as long, and a change
+            # of height would lay the whole screen out twice per cursor move.
+            text.append("\n" * (self.size.height - 1))
+        show_text(self, text)

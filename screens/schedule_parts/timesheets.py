@@ -19,12 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.screens.cells import cell, short_time
 from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.desk import Desk
@@ -128,7 +129,7 @@ class TimesheetScreen(ModalScreen[bool]):
             yield KeyedTable(COLUMNS, id="timesheets-table")
             yield Static(id="timesheets-detail")
             yield Static(id="timesheets-status")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> KeyedTable:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import StoreError
 from dispatch_tui.store.queries import DeskCounts
@@ -101,14 +102,15 @@ class DeskHeader(Horizontal):
 
     def _show_counts(self, counts: DeskCounts) -> None:
         self._last_error = None
-        self.query_one("#counts", Static).update(counts_text(counts))
+        # Every 2 s on every screen: repaint in place unless the width changes.
+        show_text(self.query_one("#counts", Static), counts_text(counts))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "desk-counts" and event.state == WorkerState.ERROR:
             self._show_error(error_line(event.worker.error))
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#counts", Static).update(Text("counts unavailable", style="italic"))
+        show_text(self.query_one("#counts", Static), Text("counts unavailable", style="italic"))
         # Polling repeats every 2 s; tell the dispatcher once, not every time.
         if message != self._last_error:
             self._last_error = message

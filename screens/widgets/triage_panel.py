@@ -26,6 +26,7 @@ from dispatch_tui.screens.widgets.completing_input import (
     ListSuggester,
     Lookup,
 )
+from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.textsafe import one_line, plain
 
 #: Input id -> the Draft attribute it edits.
@@ -180,9 +181,9 @@ class TriagePanel(Vertical):
 
     def show_draft(self, draft: Draft, head: Text) -> None:
         self.draft = draft
-        self.query_one("#ticket-head", Static).update(head)
+        show_text(self.query_one("#ticket-head", Static), head)
         description = plain(draft.description).strip() or "(no description)"
-        self.query_one("#ticket-description", Static).update(Text(description, style="italic"))
+        show_text(self.query_one("#ticket-description", Static), Text(description, style="italic"))
         for widget_id, attribute in TEXT_FIELDS.items():
             widget = self.query_one(f"#{widget_id}", Input)
             value = getattr(draft, attribute)
@@ -193,7 +194,7 @@ class TriagePanel(Vertical):
         self.refresh_computed()
 
     def set_head(self, head: Text) -> None:
-        self.query_one("#ticket-head", Static).update(head)
+        show_text(self.query_one("#ticket-head", Static), head)
 
     def choose(self, name: str, value: str) -> None:
         if self.draft is None:
@@ -212,6 +213,9 @@ class TriagePanel(Vertical):
         # A Changed from an earlier fill may arrive after the next ticket is shown:
         # only the input's current value belongs to the current draft.
         if attribute is None or self.draft is None or event.value != event.input.value:
+            return
+        if getattr(self.draft, attribute) == event.value:
+            # The echo of show_draft filling the field from the draft: nothing changed.
             return
         setattr(self.draft, attribute, event.value)
         if attribute == "category":
@@ -243,21 +247,22 @@ class TriagePanel(Vertical):
                 key = self._keys(f"triage.{self._choice_id(name, value)}")
                 text.append(f"{key} ", style="dim")
                 text.append(shown, style="bold reverse" if value == current else "")
-            self.query_one(f"#c-{name.replace('_', '-')}", Static).update(text)
+            show_text(self.query_one(f"#c-{name.replace('_', '-')}", Static), text)
         priority = draft.priority(self.priority_policy)
-        self.query_one("#priority", Static).update(
+        show_text(
+            self.query_one("#priority", Static),
             Text(
                 priority.replace("_", " ") if priority else "set impact and urgency",
                 style=PRIORITY_STYLE.get(priority or "", "dim"),
-            )
+            ),
         )
         gaps = draft.missing(self.zone, datetime.now(UTC))
         checklist = self.query_one("#checklist", Static)
         if gaps:
-            checklist.update(Text(f"Missing: {rules.describe(gaps)}", style="bold yellow"))
+            show_text(checklist, Text(f"Missing: {rules.describe(gaps)}", style="bold yellow"))
         else:
             confirm = self._keys("triage.confirm")
-            checklist.update(Text(f"Complete: {confirm} marks it triaged", style="bold green"))
+            show_text(checklist, Text(f"Complete: {confirm} marks it triaged", style="bold green"))
 
     @staticmethod
     def _choice_id(name: str, value: str) -> str:
