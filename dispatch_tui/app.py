@@ -65,6 +65,7 @@ BACKGROUND_GROUPS = {
     CLAIM_GROUP: "Triage claim",
     background_jobs.BACKUP_GROUP: "Rolling backup failed",
     background_jobs.MAIL_GROUP: "Mail watch stopped",
+    background_jobs.SLA_GROUP: "SLA figures not brought up to date",
 }
 #: On the way out, how long releasing the claim and closing the watcher may take
 #: before the app exits anyway (the claim then lapses by itself).
@@ -226,6 +227,7 @@ class DispatchApp(App[None]):
         if config.mail_watch is not None:
             self.mail = MailWatch(self, desk, config.mail_watch)
             self.mail.start()
+        background_jobs.catch_up_sla(self, desk)
 
     def _show_open_error(self, message: str) -> None:
         self.push_screen(DatabaseErrorScreen(message))

@@ -1,5 +1,6 @@
-"""What the app does on its own while it runs, when config.toml asks for it:
-rolling local backups on a timer, and importing mail as it arrives.
+"""What the app does on its own while it runs: when config.toml asks for it, rolling
+local backups on a timer and importing mail as it arrives; always, bringing the
+stored SLA moments up to the shop's policy once after an upgrade or a policy change.
 
 Both run on thread workers and report back with messages to the App, which turns
 them into notifications. Neither can stop the desk: a failed backup is a warning,
@@ -8,16 +9,18 @@ and a broken mail folder stops only the watcher.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.screens.widgets.desk_header import error_line
+from dispatch_tui.services import sla_stamps
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.importer import ImportResult, watch_imports
 from dispatch_tui.store import StoreError
@@ -25,6 +28,9 @@ from dispatch_tui.store.backup import BackupResult, rolling_backup
 
 BACKUP_GROUP = "rolling-backup"
 MAIL_GROUP = "mail-watch"
+SLA_GROUP = "sla-catch-up"
+
+log = logging.getLogger("dispatch_tui.sla")
 
 
 class BackgroundTrouble(Message):
@@ -129,3 +135,27 @@ class MailWatch:
     def stop(self) -> None:
         """Ask the watcher to end; it does within one message (thread-safe)."""
         self._stop.set()
+
+
+def catch_up_sla(app: App[object], desk: Desk) -> Worker[None]:
+    """Restamp the SLA moments of history once if the file asks for it (see
+    services/sla_stamps.catch_up), in short write transactions on a worker thread.
+
+    Only a speed-up for the dashboard's SLA report, whose figures are right without
+    it: a lock held past the timeout or a read-only file is logged, not shown, and
+    quitting the app stops it after the current batch.
+    """
+
+    def work() -> None:
+        worker = get_current_worker()
+        try:
+            count = sla_stamps.catch_up(desk, should_stop=lambda: worker.is_cancelled)
+        except StoreError as exc:
+            log.warning("SLA moments not brought up to date: %s", error_line(exc))
+            return
+        if count:
+            log.info("SLA moments stamped for %d tickets", count)
+
+    return app.run_worker(
+        work, name="SLA catch-up", group=SLA_GROUP, thread=True, exit_on_error=False
+    )

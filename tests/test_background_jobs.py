@@ -163,3 +163,35 @@ async def test_mail_watch_imports_arrivals_and_they_show_live(
         assert app.mail is not None
     # Exiting set the stop event; the watcher thread ended with the app.
     assert app.mail._stop.is_set()
+
+
+# -- SLA catch-up -------------------------------------------------------------------------
+
+
+async def test_the_app_stamps_sla_moments_a_file_is_missing(desk_file: Path) -> None:
+    from sqlmodel import func, select
+
+    from dispatch_tui.services import settings, sla_stamps
+    from dispatch_tui.store.models import Meta, Ticket
+
+    def unstamped() -> int:
+        with db.read() as session:
+            stamp = sla_stamps.stamp_of(settings.load_policy(session))
+            return session.exec(select(func.count()).where(sla_stamps.stale(stamp))).one()
+
+    db = Database(desk_file)
+    try:
+        # As a file fresh from the schema 3 migration: moments empty, no marker.
+        with db.write() as session:
+            session.connection().execute(Ticket.__table__.update().values(sla_policy=None))
+        assert unstamped() == 1
+        app = DispatchApp(desk_file, actor="Alice")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await until(pilot, lambda: unstamped() == 0)
+        with db.read() as session:
+            marker = session.get(Meta, sla_stamps.STAMPED_KEY)
+            assert marker is not None
+            assert marker.value == sla_stamps.stamp_of(settings.load_policy(session))
+    finally:
+        db.dispose()

@@ -25,6 +25,7 @@ makes another dispatcher's save fail or their screen reload.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, or_, update
@@ -136,13 +137,21 @@ def restamp_recent(desk: Desk, *, now: datetime | None = None) -> int:
         return 0
 
 
-def restamp(desk: Desk, *, batch: int = BATCH, since: datetime | None = None) -> int:
+def restamp(
+    desk: Desk,
+    *,
+    batch: int = BATCH,
+    since: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
     """Stamp every ticket whose moments are missing or stale (those that arrived from
     ``since`` on, when given); the number stamped.
 
     Each batch reads the policy and the tickets and writes them back in one write
     transaction, so a priority changed by another dispatcher meanwhile is either
     seen here or stamped by their own save. A Core update: no version bump.
+    ``should_stop`` is asked between batches (the app quitting ends a long restamp;
+    what was stamped stays stamped).
     """
     arrived = [] if since is None else [col(Ticket.created_at) >= since]
     done = 0
@@ -177,11 +186,11 @@ def restamp(desk: Desk, *, batch: int = BATCH, since: datetime | None = None) ->
         done += len(rows)
         if rows:
             after = rows[-1][0]
-        if len(rows) < batch:
+        if len(rows) < batch or (should_stop is not None and should_stop()):
             return done
 
 
-def catch_up(desk: Desk) -> int:
+def catch_up(desk: Desk, *, should_stop: Callable[[], bool] | None = None) -> int:
     """Restamp all of history once if the file says it was not fully stamped under the
     current policy (a migrated file, or a policy change that restamped only recent
     tickets); the number stamped. A no-op costing one read when the marker matches,
@@ -192,7 +201,9 @@ def catch_up(desk: Desk) -> int:
         marker = session.get(Meta, STAMPED_KEY)
         if marker is not None and marker.value == stamp:
             return 0
-    count = restamp(desk)
+    count = restamp(desk, should_stop=should_stop)
+    if should_stop is not None and should_stop():
+        return count  # cut short: the marker stays old and the next start goes on
     with desk.db.write() as session:
         # A policy changed while history was being stamped leaves the marker old: the
         # rows stamped under the old policy are stale and the next start restamps them.
