@@ -3,7 +3,8 @@
 The shared-file rules (see README, "Sharing one file"): a rollback journal
 (``journal_mode=DELETE``) because WAL needs shared memory on one host and breaks on a
 network drive; every write is a ``BEGIN IMMEDIATE`` transaction so two dispatchers
-never deadlock upgrading read locks; a connection per transaction (NullPool).
+never deadlock upgrading read locks; connections are reused between transactions
+(store/sqlite_pool.py says why that is safe).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from urllib.request import pathname2url
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlmodel import create_engine
 
+from dispatch_tui.store import sqlite_pool
 from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
@@ -93,18 +95,19 @@ class SQLiteBackend:
     def make_engine(self, create: bool) -> Engine:
         mode = "rwc" if create else "rw"
         uri = f"file:{pathname2url(str(self.path))}?mode={mode}"
-        timeout = self.lock_timeout
+        path, timeout = self.path, self.lock_timeout
 
-        def connect() -> sqlite3.Connection:
-            # isolation_level=None: pysqlite must not issue its own BEGIN; our
-            # "begin" hook below decides between BEGIN and BEGIN IMMEDIATE.
-            return sqlite3.connect(
-                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-
-        # NullPool: a connection per transaction. Opening a local SQLite file costs
-        # microseconds, and no pooled connection can keep a stale read lock alive.
-        engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        # Connections stay open between transactions (see store/sqlite_pool.py for
+        # why that is safe on a shared file and what is checked at each checkout).
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite_pool.connect(uri, path, timeout),
+            poolclass=QueuePool,
+            pool_size=sqlite_pool.POOL_SIZE,
+            max_overflow=sqlite_pool.MAX_OVERFLOW,
+            pool_recycle=sqlite_pool.MAX_AGE_S,
+        )
+        sqlite_pool.install_guards(engine, path)
         event.listen(engine, "connect", self._on_connect)
         event.listen(engine, "begin", _on_begin)
         return engine
