@@ -28,8 +28,9 @@ def _utc_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetime given to a UTC column; attach a time zone")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    # isoformat is several times faster than strftime and yields the same text.
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # isoformat is several times faster than strftime and yields the same text; cutting
+    # its "+00:00" off is faster again than building a naive copy with replace().
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 def _date_text(value: date | None) -> str | None:
