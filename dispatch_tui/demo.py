@@ -17,7 +17,7 @@ from dispatch_tui.services import audit, sla_stamps
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import TIMEZONE, load_policy, write_setting
 from dispatch_tui.store import queries
-from dispatch_tui.store.bulk import bulk_insert
+from dispatch_tui.store.bulk import bulk_insert, drop_plain_indexes, rebuild_indexes
 from dispatch_tui.store.models import (
     Client,
     Contact,
@@ -319,6 +319,8 @@ def generate(
             for rows in (ticket_rows, note_rows, call_rows, time_rows):
                 rows.clear()
 
+        # Built once, sorted, after the load (store/bulk.py says why).
+        deferred = drop_plain_indexes(session, (Ticket, Note, ServiceCall, TimeEntry))
         for index in range(history):
             if len(ticket_rows) >= FLUSH_EVERY:
                 flush()
@@ -477,6 +479,7 @@ def generate(
             ticket_rows[-1].update(sla(created, None))
 
         flush()
+        rebuild_indexes(session, deferred)
         audit.record(
             session,
             desk.actor,

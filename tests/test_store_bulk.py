@@ -40,3 +40,22 @@ def test_bulk_rows_read_back_like_orm_rows(db: Database) -> None:
     assert bulk_row.created_at == orm_row.created_at == moment.astimezone(UTC)
     assert bulk_row.escalated is True and bulk_row.status == "new" and bulk_row.version == 1
     assert holiday.day == date(2026, 12, 25)
+
+
+def test_a_demo_desk_keeps_every_index_it_deferred(db: Database) -> None:
+    from sqlalchemy import inspect
+
+    from dispatch_tui import demo
+    from dispatch_tui.services.desk import Desk
+
+    tables = ("ticket", "note", "service_call", "time_entry")
+
+    def indexes() -> dict[str, set[str]]:
+        with db.read() as session:
+            found = inspect(session.connection())
+            return {t: {i["name"] for i in found.get_indexes(t)} for t in tables}
+
+    before = indexes()
+    assert all(before.values())
+    demo.generate(Desk(db, "tester"), tickets=300)
+    assert indexes() == before
