@@ -78,6 +78,24 @@ def test_timeline_and_walk_agree_with_the_outcome_rule(minutes: int) -> None:
         assert judge(None, due, now) == outcome(created, None, minutes, now, clock)
 
 
+def test_a_timeline_longer_than_the_walk_horizon_covers_all_of_it() -> None:
+    # windows_from looks ahead at most HORIZON_DAYS per call; a 13-year history (the
+    # 100k demo's) must still be laid out whole, or its later tickets all walk.
+    from dispatch_tui.rules.sla import HORIZON_DAYS
+
+    end = START + timedelta(days=HORIZON_DAYS * 2 + 300)
+    timeline = DueTimeline(CAL, START, end)
+    assert timeline._starts[-1] > _us_of(end - timedelta(days=7))
+    rng = random.Random(3)
+    for _ in range(200):
+        created = START + timedelta(minutes=rng.randrange(0, (end - START).days * 1440 - 20000))
+        assert timeline.met_by(created, 2400) == met_by(created, 2400, CAL)
+
+
+def _us_of(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
 def test_a_ticket_gets_the_moments_of_its_priority() -> None:
     sla = SlaPolicy()
     stamp = policy_stamp(sla, CAL)

@@ -116,13 +116,23 @@ class DueTimeline:
         self._before: list[int] = []
         self._after: list[int] = []
         total = 0
-        for begin, finish in calendar.windows_from(start):
-            if begin >= end:
-                break
-            self._starts.append(_us(begin))
-            self._before.append(total)
-            total += _us(finish) - _us(begin)
-            self._after.append(total)
+        cursor = start
+        # windows_from looks ahead at most HORIZON_DAYS (5 years) per call; a long
+        # history (the 100k demo spans 13 years) is laid out by resuming it where
+        # the last window ended, else most tickets would fall back to the walk.
+        while cursor < end:
+            resumed = cursor
+            for begin, finish in calendar.windows_from(cursor):
+                if begin >= end:
+                    cursor = end
+                    break
+                self._starts.append(_us(begin))
+                self._before.append(total)
+                total += _us(finish) - _us(begin)
+                self._after.append(total)
+                cursor = finish
+            if cursor == resumed:
+                break  # closed for the whole horizon: tickets beyond it walk
 
     def met_by(self, start: datetime, minutes: int) -> datetime:
         at = _us(start)
