@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from dispatch_tui import demo
-from dispatch_tui.services import Desk, dispatch_board, roster, timesheets
+from dispatch_tui.services import Desk, dispatch_board, roster, settings, sla, timesheets
 from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
@@ -322,3 +322,31 @@ def test_a_crowded_technician_never_hides_the_next_ones_rows(
     assert len(away[busy]) == 1 and len(away[other]) == 1
     assert calls[busy] == [(NOW, NOW + timedelta(hours=1))]
     assert calls[other] == [(NOW + timedelta(hours=1), NOW + timedelta(hours=2))]
+
+
+def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: Desk) -> None:
+    # The board reads plain columns and only the minutes left; the tickets it shows,
+    # their order, their fields and their time left are what the ORM objects and the
+    # full clocks gave.
+    now = utcnow()
+    data = dispatch_board.dispatch_data(demo_desk, now)
+    assert data.tickets, "the demo desk should have triaged, unassigned work"
+    with demo_desk.db.read() as session:
+        ids = [b.ticket.id for b in data.tickets]
+        orm = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ids)))}
+        expected = session.exec(
+            select(Ticket.id).where(
+                col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value
+            )
+        ).all()
+        policy = settings.load_policy(session)
+        assert sorted(ids) == sorted(expected)
+        clocks = sla.clocks(policy, list(orm.values()), now)
+        for item in data.tickets:
+            ticket = orm[item.ticket.id]
+            assert item.ticket == dispatch_board.WorkTicket._make(
+                getattr(ticket, name) for name in dispatch_board.WorkTicket._fields
+            )
+            clock = clocks[item.ticket.id]
+            assert item.minutes_left == (None if clock is None else clock.minutes_left)
+    assert data.tickets == sorted(data.tickets, key=dispatch_board.order_key)
