@@ -350,3 +350,43 @@ def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: D
             clock = clocks[item.ticket.id]
             assert item.minutes_left == (None if clock is None else clock.minutes_left)
     assert data.tickets == sorted(data.tickets, key=dispatch_board.order_key)
+
+
+def _ref_policy(session: Session) -> settings.ShopPolicy:
+    # load_policy as it was: one read_setting per key.
+    from dispatch_tui.rules import triage as triage_rules
+    from dispatch_tui.rules.priority import PriorityPolicy
+    from dispatch_tui.rules.sla import BusinessCalendar
+    from dispatch_tui.services.holidays import load_holiday_rules
+
+    read = settings.read_setting
+    zone = settings.parse_timezone(read(session, settings.TIMEZONE, settings.DEFAULT_TIMEZONE))
+    hours = read(session, settings.WORKING_HOURS)
+    default = PriorityPolicy()
+    return settings.ShopPolicy(
+        calendar=BusinessCalendar.from_names(zone, hours, load_holiday_rules(session)),
+        sla=settings.build_sla(read(session, settings.SLA_TARGETS, {})),
+        priority=settings.build_priority(
+            read(session, settings.PRIORITY_MATRIX, default.matrix),
+            read(session, settings.QUICK_HIT_HOURS, default.quick_hit_hours),
+        ),
+        categories=triage_rules.validate_categories(
+            read(session, settings.CATEGORIES, triage_rules.DEFAULT_CATEGORIES)
+        ),
+    )
+
+
+def test_policy_read_in_one_query_matches_the_per_key_reads(desk: Desk) -> None:
+    with desk.db.read() as session:
+        assert settings.load_policy(session) == _ref_policy(session)  # all defaults
+    settings.set_shop_timezone(desk, "America/Chicago")
+    settings.set_working_hours(desk, {"mon": ("07:30", "16:00"), "sat": ("09:00", "12:00")})
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    settings.set_priority_policy(desk, quick_hit_hours=0.75)
+    settings.set_categories(desk, {"email": ["outlook"], "network": []})
+    with desk.db.read() as session:
+        policy = settings.load_policy(session)
+        assert policy == _ref_policy(session)
+    assert policy.calendar.tz.key == "America/Chicago"
+    assert policy.sla.targets["high"].engagement == 90
+    assert policy.priority.quick_hit_hours == 0.75
