@@ -390,3 +390,45 @@ def test_policy_read_in_one_query_matches_the_per_key_reads(desk: Desk) -> None:
     assert policy.calendar.tz.key == "America/Chicago"
     assert policy.sla.targets["high"].engagement == 90
     assert policy.priority.quick_hit_hours == 0.75
+
+
+def _ref_tech_weeks(desk: Desk, now: datetime) -> list:
+    # The utilisation health check's facts as they were read: the report in its own
+    # transaction, then the policy, the holidays and a query per technician's absences.
+    from dispatch_tui.rules.health import TechWeek
+    from dispatch_tui.rules.holidays import holiday_dates
+    from dispatch_tui.rules.utilization import IsoWeek, available_hours
+    from dispatch_tui.services.availability import working_hours
+    from dispatch_tui.services.holidays import load_holiday_rules
+    from dispatch_tui.store.models import Technician
+
+    report = timesheets.utilization_report(desk)
+    week = IsoWeek.parse(report.week)
+    with desk.db.read() as session:
+        zone = settings.load_policy(session).calendar.tz
+        start, end = week.bounds(zone)
+        holidays = holiday_dates(load_holiday_rules(session), week.monday, week.sunday)
+        techs = {t.id: t for t in session.exec(select(Technician)).all()}
+        rows = []
+        for row in report.rows:
+            away = [(a.start, a.end) for a in absences(session, row.tech_id, start, end)]
+            away.append((max(now, start), end + timedelta(days=1)))
+            hours = working_hours(techs[row.tech_id])
+            so_far = available_hours(hours, zone, week, holidays=holidays, away=away)
+            rows.append(TechWeek(row.tech, row.billable_hours, so_far))
+    return rows
+
+
+def test_utilisation_check_facts_in_one_transaction_match_the_per_technician_reads(
+    demo_desk: Desk,
+) -> None:
+    from dispatch_tui.services import health
+
+    available = 0.0
+    # Later moments leave more of the week's working hours behind them.
+    for now in (NOW, NOW + timedelta(hours=5), NOW + timedelta(days=3), NOW + timedelta(days=7)):
+        with demo_desk.db.read() as session:
+            weeks = health._tech_weeks(session, now)
+        assert weeks == _ref_tech_weeks(demo_desk, now)
+        available += sum(w.available_hours for w in weeks)
+    assert available > 0
