@@ -432,3 +432,16 @@ def test_utilisation_check_facts_in_one_transaction_match_the_per_technician_rea
         assert weeks == _ref_tech_weeks(demo_desk, now)
         available += sum(w.available_hours for w in weeks)
     assert available > 0
+
+
+def test_staff_from_the_policy_matches_the_staff_read(desk: Desk) -> None:
+    # The Dispatch screen builds the roster's staff from the policy it read just before.
+    from dispatch_tui.services.holidays import add_holiday
+
+    settings.set_shop_timezone(desk, "Europe/London")
+    add_holiday(desk, "Boxing Day", rrule="FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=26")
+    add_holiday(desk, "Closed for the move", day=NOW.date() + timedelta(days=3))
+    with desk.db.read() as session:
+        staff = read_staff(session)
+        assert read_staff(session, settings.load_policy(session)) == staff
+    assert staff.zone.key == "Europe/London" and len(staff.holidays) == 2

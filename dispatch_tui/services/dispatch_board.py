@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from dispatch_tui.rules import gate
 from dispatch_tui.rules.priority import PRIORITY_RANK
 from dispatch_tui.services import followup, settings, sla
+from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
 from dispatch_tui.store import queries
@@ -127,8 +128,9 @@ def dispatch_data(desk: Desk, now: datetime | None = None) -> DispatchData:
         updates = followup.last_client_updates(session, [t.id for t, _, _ in rows])
         policy = settings.load_policy(session)
         # In the same transaction: one connection for the whole screen, and the
-        # roster's loads agree with the board it sits beside.
-        board_roster = roster_in(session, now)
+        # roster's loads agree with the board it sits beside. Its time zone and
+        # holidays are the policy's, just read.
+        board_roster = roster_in(session, now, read_staff(session, policy))
     left = sla.minutes_left(policy, [t for t, _, _ in rows], now)
     items = [
         BoardTicket(ticket, client, contact, left.get(ticket.id or 0), updates.get(ticket.id or 0))
