@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
@@ -225,9 +226,17 @@ def _on_hold(session: Session, now: datetime) -> Iterable[TicketFacts]:
 
 
 def _large(session: Session, ctx: HealthContext) -> Iterable[TicketFacts]:
+    # The open tickets with a large estimate, found in ix_ticket_status_tech_estimate
+    # alone (status, assigned_tech_id, estimate_hours), then read by id. Asked in one
+    # WHERE, SQLite picks (status, created_at) and reads every open ticket's row to
+    # test the estimate: ~5 ms at 100k against under 1 ms.
+    large = aliased(Ticket)
+    found = select(large.id).where(
+        col(large.status).in_(OPEN),
+        col(large.estimate_hours) > ctx.thresholds.large_estimate_hours,
+    )
     query = select(*_FACT_COLUMNS).where(
-        col(Ticket.status).in_(OPEN),
-        col(Ticket.estimate_hours) > ctx.thresholds.large_estimate_hours,
+        col(Ticket.id).in_(found),
         ~exists().where(ServiceCall.ticket_id == Ticket.id),
     )
     return _stream(session, query)
@@ -258,6 +267,10 @@ def _resolution(session: Session, now: datetime, ctx: HealthContext) -> Iterable
         col(Ticket.priority).is_not(None),
         col(Ticket.resolved_at).is_(None),
         or_(false(), *late),
+        # Implied by the branches above, but SQLite cannot range-scan an OR: with the
+        # latest cut-off stated once, it reads ix_ticket_status_created by (status,
+        # created_at) and skips the open tickets too young to be late (about half).
+        col(Ticket.created_at) <= max(by_target.values()),
     )
     return _stream(session, query)
 
