@@ -163,13 +163,18 @@ def _walked(desk: Desk, now: datetime) -> dict[str, set[int]]:
         tickets = session.exec(select(Ticket)).all()
         notes = session.exec(select(Note.ticket_id, Note.created_at)).all()
         times = session.exec(select(TimeEntry.ticket_id, TimeEntry.created_at)).all()
+        booked = set(session.exec(select(ServiceCall.ticket_id)).all())
     cal = policy.calendar
     last: dict[int, datetime] = {}
     for ticket_id, at in [*notes, *times]:
         last[ticket_id] = max(at, last.get(ticket_id, at))
     noted = {(ticket_id, at) for ticket_id, at in notes}
-    found: dict[str, set[int]] = {k: set() for k in ("waiting", "escalated", "silent", "late")}
+    kinds = ("waiting", "escalated", "silent", "late", "large")
+    found: dict[str, set[int]] = {k: set() for k in kinds}
     for r in tickets:
+        large = (r.estimate_hours or 0) > t.large_estimate_hours
+        if r.status in OPEN and large and r.id not in booked:
+            found["large"].add(r.id)
         activity = max(r.updated_at, last.get(r.id, r.updated_at))
         if r.status in WAITING and business_days_passed(
             activity, now, t.waiting_business_days, cal
@@ -208,12 +213,13 @@ def test_business_time_checks_equal_the_calendar_walk_on_a_demo_desk(desk: Desk)
         "escalated": "escalated_untouched",
         "silent": "no_notes_after_a_day",
         "late": "past_resolution_target",
+        "large": "large_not_booked",
     }
     for mine, check in pairs.items():
         assert got[check].count == len(walked[mine]), check
         assert set(got[check].ticket_ids) == walked[mine], check
     # The demo desk has offenders of each kind, so the comparison says something.
-    assert all(walked[k] for k in ("waiting", "silent", "late"))
+    assert all(walked[k] for k in ("waiting", "silent", "late", "large"))
 
 
 def test_fact_columns_are_the_leading_fields_of_ticket_facts() -> None:

@@ -272,3 +272,25 @@ def test_default_targets_and_custom_policy() -> None:
         Targets(0, 60, 60)
     with pytest.raises(ValueError, match="missing for priority"):
         SlaPolicy({"critical": Targets(60, 60, 60)})
+
+
+@pytest.mark.parametrize("priority", [None, "critical", "low", "quick_hit"])
+@pytest.mark.parametrize("pause", [None, "open", "closed"])
+def test_minutes_without_due_moments_match_the_full_clocks(
+    priority: str | None, pause: str | None
+) -> None:
+    # minutes_to_breach skips the breach moments; the minutes and the clocks that
+    # run must be exactly those of running_clocks with them.
+    created = chi(2026, 11, 20, 16, 59)
+    pauses = {
+        None: (),
+        "open": ((chi(2026, 11, 23, 9), None),),
+        "closed": ((chi(2026, 11, 23, 9), chi(2026, 11, 24, 11, 30)),),
+    }[pause]
+    ticket = TicketTimes(created_at=created, priority=priority, pauses=pauses)
+    for hours in (0, 1, 7, 30, 200):
+        now = created + timedelta(hours=hours, seconds=7.25)
+        full = running_clocks(ticket, now, CAL)
+        bare = running_clocks(ticket, now, CAL, with_due=False)
+        assert [replace(s, due_at=None) for s in full] == bare
+        assert minutes_to_breach(ticket, now, CAL) == min(s.minutes_left for s in full)

@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from dispatch_tui import demo
-from dispatch_tui.services import Desk, dispatch_board, roster, timesheets
+from dispatch_tui.services import Desk, dispatch_board, roster, settings, sla, timesheets
 from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
@@ -322,3 +322,126 @@ def test_a_crowded_technician_never_hides_the_next_ones_rows(
     assert len(away[busy]) == 1 and len(away[other]) == 1
     assert calls[busy] == [(NOW, NOW + timedelta(hours=1))]
     assert calls[other] == [(NOW + timedelta(hours=1), NOW + timedelta(hours=2))]
+
+
+def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: Desk) -> None:
+    # The board reads plain columns and only the minutes left; the tickets it shows,
+    # their order, their fields and their time left are what the ORM objects and the
+    # full clocks gave.
+    now = utcnow()
+    data = dispatch_board.dispatch_data(demo_desk, now)
+    assert data.tickets, "the demo desk should have triaged, unassigned work"
+    with demo_desk.db.read() as session:
+        ids = [b.ticket.id for b in data.tickets]
+        orm = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ids)))}
+        expected = session.exec(
+            select(Ticket.id).where(
+                col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value
+            )
+        ).all()
+        policy = settings.load_policy(session)
+        assert sorted(ids) == sorted(expected)
+        clocks = sla.clocks(policy, list(orm.values()), now)
+        for item in data.tickets:
+            ticket = orm[item.ticket.id]
+            assert item.ticket == dispatch_board.WorkTicket._make(
+                getattr(ticket, name) for name in dispatch_board.WorkTicket._fields
+            )
+            clock = clocks[item.ticket.id]
+            assert item.minutes_left == (None if clock is None else clock.minutes_left)
+    assert data.tickets == sorted(data.tickets, key=dispatch_board.order_key)
+
+
+def _ref_policy(session: Session) -> settings.ShopPolicy:
+    # load_policy as it was: one read_setting per key.
+    from dispatch_tui.rules import triage as triage_rules
+    from dispatch_tui.rules.priority import PriorityPolicy
+    from dispatch_tui.rules.sla import BusinessCalendar
+    from dispatch_tui.services.holidays import load_holiday_rules
+
+    read = settings.read_setting
+    zone = settings.parse_timezone(read(session, settings.TIMEZONE, settings.DEFAULT_TIMEZONE))
+    hours = read(session, settings.WORKING_HOURS)
+    default = PriorityPolicy()
+    return settings.ShopPolicy(
+        calendar=BusinessCalendar.from_names(zone, hours, load_holiday_rules(session)),
+        sla=settings.build_sla(read(session, settings.SLA_TARGETS, {})),
+        priority=settings.build_priority(
+            read(session, settings.PRIORITY_MATRIX, default.matrix),
+            read(session, settings.QUICK_HIT_HOURS, default.quick_hit_hours),
+        ),
+        categories=triage_rules.validate_categories(
+            read(session, settings.CATEGORIES, triage_rules.DEFAULT_CATEGORIES)
+        ),
+    )
+
+
+def test_policy_read_in_one_query_matches_the_per_key_reads(desk: Desk) -> None:
+    with desk.db.read() as session:
+        assert settings.load_policy(session) == _ref_policy(session)  # all defaults
+    settings.set_shop_timezone(desk, "America/Chicago")
+    settings.set_working_hours(desk, {"mon": ("07:30", "16:00"), "sat": ("09:00", "12:00")})
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    settings.set_priority_policy(desk, quick_hit_hours=0.75)
+    settings.set_categories(desk, {"email": ["outlook"], "network": []})
+    with desk.db.read() as session:
+        policy = settings.load_policy(session)
+        assert policy == _ref_policy(session)
+    assert policy.calendar.tz.key == "America/Chicago"
+    assert policy.sla.targets["high"].engagement == 90
+    assert policy.priority.quick_hit_hours == 0.75
+
+
+def _ref_tech_weeks(desk: Desk, now: datetime) -> list:
+    # The utilisation health check's facts as they were read: the report in its own
+    # transaction, then the policy, the holidays and a query per technician's absences.
+    from dispatch_tui.rules.health import TechWeek
+    from dispatch_tui.rules.holidays import holiday_dates
+    from dispatch_tui.rules.utilization import IsoWeek, available_hours
+    from dispatch_tui.services.availability import working_hours
+    from dispatch_tui.services.holidays import load_holiday_rules
+    from dispatch_tui.store.models import Technician
+
+    report = timesheets.utilization_report(desk)
+    week = IsoWeek.parse(report.week)
+    with desk.db.read() as session:
+        zone = settings.load_policy(session).calendar.tz
+        start, end = week.bounds(zone)
+        holidays = holiday_dates(load_holiday_rules(session), week.monday, week.sunday)
+        techs = {t.id: t for t in session.exec(select(Technician)).all()}
+        rows = []
+        for row in report.rows:
+            away = [(a.start, a.end) for a in absences(session, row.tech_id, start, end)]
+            away.append((max(now, start), end + timedelta(days=1)))
+            hours = working_hours(techs[row.tech_id])
+            so_far = available_hours(hours, zone, week, holidays=holidays, away=away)
+            rows.append(TechWeek(row.tech, row.billable_hours, so_far))
+    return rows
+
+
+def test_utilisation_check_facts_in_one_transaction_match_the_per_technician_reads(
+    demo_desk: Desk,
+) -> None:
+    from dispatch_tui.services import health
+
+    available = 0.0
+    # Later moments leave more of the week's working hours behind them.
+    for now in (NOW, NOW + timedelta(hours=5), NOW + timedelta(days=3), NOW + timedelta(days=7)):
+        with demo_desk.db.read() as session:
+            weeks = health._tech_weeks(session, now)
+        assert weeks == _ref_tech_weeks(demo_desk, now)
+        available += sum(w.available_hours for w in weeks)
+    assert available > 0
+
+
+def test_staff_from_the_policy_matches_the_staff_read(desk: Desk) -> None:
+    # The Dispatch screen builds the roster's staff from the policy it read just before.
+    from dispatch_tui.services.holidays import add_holiday
+
+    settings.set_shop_timezone(desk, "Europe/London")
+    add_holiday(desk, "Boxing Day", rrule="FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=26")
+    add_holiday(desk, "Closed for the move", day=NOW.date() + timedelta(days=3))
+    with desk.db.read() as session:
+        staff = read_staff(session)
+        assert read_staff(session, settings.load_policy(session)) == staff
+    assert staff.zone.key == "Europe/London" and len(staff.holidays) == 2

@@ -16,7 +16,13 @@ from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.holidays import load_holiday_rules
-from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
+from dispatch_tui.services.settings import (
+    DEFAULT_TIMEZONE,
+    TIMEZONE,
+    ShopPolicy,
+    parse_timezone,
+    read_setting,
+)
 from dispatch_tui.store import queries
 from dispatch_tui.store.models import OutOfOffice, Technician
 
@@ -65,13 +71,18 @@ def holiday_names(rules: tuple[HolidayRule, ...], first: date, last: date) -> di
     return dict(_holiday_names(rules, first, last))
 
 
-def read_staff(session: Session) -> Staff:
+def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
+    """The staff facts; ``policy`` when the caller has read the shop policy in this
+    transaction already (the Dispatch screen), whose time zone and holidays are the
+    same settings and rows, so they are not read twice."""
     techs = session.exec(
         select(Technician)
         .where(col(Technician.active).is_(True))
         .order_by(col(Technician.name))
         .limit(queries.DEFAULT_LIMIT)
     ).all()
+    if policy is not None:
+        return Staff(policy.calendar.tz, policy.calendar.holiday_rules, list(techs))
     return Staff(
         parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE)),
         tuple(load_holiday_rules(session)),

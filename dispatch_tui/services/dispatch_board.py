@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import case
+from sqlalchemy import Select, case
 from sqlmodel import Session, col, select
 
 from dispatch_tui.rules import gate
 from dispatch_tui.rules.priority import PRIORITY_RANK
 from dispatch_tui.services import followup, settings, sla
+from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
 from dispatch_tui.store import queries
@@ -28,11 +31,43 @@ from dispatch_tui.store.types import utcnow
 BOARD_LIMIT = 200
 
 
+class WorkTicket(NamedTuple):
+    """The columns of a ticket the board shows (the triage record) and its SLA clock
+    reads, as plain values: building ~200 ORM objects cost the board more than its
+    query, and nothing here is edited in place (changes go through services with
+    ``version``). A named tuple, as it is built from a row at the cost of a tuple."""
+
+    id: int
+    summary: str
+    description: str
+    status: str
+    ticket_type: str | None
+    category: str | None
+    subcategory: str | None
+    impact: str | None
+    urgency: str | None
+    priority: str | None
+    estimate_hours: float | None
+    required_skill: str | None
+    due_at: datetime | None
+    escalated: bool
+    escalated_to: str | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    engaged_at: datetime | None
+    resolved_at: datetime | None
+    version: int
+
+
+_WORK_COLUMNS = [getattr(Ticket, name) for name in WorkTicket._fields]
+
+
 @dataclass(frozen=True)
 class BoardTicket:
     """One ticket waiting for a technician, with its whole triage record."""
 
-    ticket: Ticket
+    ticket: WorkTicket
     client: str
     contact: str | None
     #: Business minutes before the next SLA breach (negative: breached; None: no target).
@@ -51,22 +86,33 @@ def _rank(priority: str | None) -> int:
     return PRIORITY_RANK.get(priority or "", len(PRIORITY_RANK))
 
 
-def unassigned_work(session: Session, limit: int = BOARD_LIMIT) -> list[tuple]:
-    """Triaged tickets nobody has, most urgent priority first, then oldest."""
+@lru_cache(maxsize=4)
+def _work_query(limit: int) -> Select:
+    # Built once: constructing the CASE and its cache key cost about as much as
+    # running the query. Statements are immutable, so threads can share one.
     rank = case(
         *((Ticket.priority == name, value) for name, value in PRIORITY_RANK.items()),
         else_=len(PRIORITY_RANK),
     )
-    return list(
-        session.exec(
-            select(Ticket, Client.name, Contact.name)
-            .join(Client, Client.id == Ticket.client_id)
-            .join(Contact, Contact.id == Ticket.contact_id, isouter=True)
-            .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
-            .order_by(rank, col(Ticket.created_at), col(Ticket.id))
-            .limit(limit)
-        ).all()
+    return (
+        select(*_WORK_COLUMNS, Client.name, Contact.name)
+        .join(Client, Client.id == Ticket.client_id)
+        .join(Contact, Contact.id == Ticket.contact_id, isouter=True)
+        .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
+        .order_by(rank, col(Ticket.created_at), col(Ticket.id))
+        .limit(limit)
     )
+
+
+def unassigned_work(
+    session: Session, limit: int = BOARD_LIMIT
+) -> list[tuple[WorkTicket, str, str | None]]:
+    """Triaged tickets nobody has, most urgent priority first, then oldest:
+    (ticket, client name, contact name)."""
+    width = len(_WORK_COLUMNS)
+    # Core rows, not the ORM's: no entities are wanted, and its row processing doubles the cost.
+    rows = session.connection().execute(_work_query(limit)).all()
+    return [(WorkTicket._make(row[:width]), row[width], row[width + 1]) for row in rows]
 
 
 def order_key(item: BoardTicket) -> tuple:
@@ -82,20 +128,13 @@ def dispatch_data(desk: Desk, now: datetime | None = None) -> DispatchData:
         updates = followup.last_client_updates(session, [t.id for t, _, _ in rows])
         policy = settings.load_policy(session)
         # In the same transaction: one connection for the whole screen, and the
-        # roster's loads agree with the board it sits beside.
-        board_roster = roster_in(session, now)
-    clocks = sla.clocks(policy, [t for t, _, _ in rows], now)
-    items = []
-    for ticket, client, contact in rows:
-        clock = clocks.get(ticket.id or 0)
-        items.append(
-            BoardTicket(
-                ticket,
-                client,
-                contact,
-                None if clock is None else clock.minutes_left,
-                updates.get(ticket.id or 0),
-            )
-        )
+        # roster's loads agree with the board it sits beside. Its time zone and
+        # holidays are the policy's, just read.
+        board_roster = roster_in(session, now, read_staff(session, policy))
+    left = sla.minutes_left(policy, [t for t, _, _ in rows], now)
+    items = [
+        BoardTicket(ticket, client, contact, left.get(ticket.id or 0), updates.get(ticket.id or 0))
+        for ticket, client, contact in rows
+    ]
     items.sort(key=order_key)
     return DispatchData(state, items, board_roster)

@@ -225,11 +225,12 @@ def roster(desk: Desk, now: datetime | None = None) -> Roster:
         return roster_in(session, now)
 
 
-def roster_in(session: Session, now: datetime | None = None) -> Roster:
+def roster_in(session: Session, now: datetime | None = None, staff: Staff | None = None) -> Roster:
     """``roster`` inside the caller's transaction (the Dispatch screen reads it with
     its board). Loads and utilisation share one read of the technicians, the time
-    zone and the holidays, and see the same snapshot."""
-    staff = read_staff(session)
+    zone and the holidays, and see the same snapshot; ``staff`` when the caller has
+    read them already."""
+    staff = staff or read_staff(session)
     loads = tech_loads(session, now, staff)
     report = timesheets.utilization_in(session, None, staff)
     usage = {row.tech_id: row for row in report.rows}

@@ -7,12 +7,12 @@ live in the user's config file instead (see dispatch_tui/config.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules import triage as triage_rules
@@ -49,6 +49,19 @@ CATEGORIES = "categories"
 def read_setting(session: Session, key: str, default: Any = None) -> Any:
     row = session.get(Setting, key)
     return json.loads(row.value) if row is not None else default
+
+
+def read_settings(session: Session, keys: Iterable[str]) -> dict[str, Any]:
+    """The stored values of ``keys`` in one query; keys that are not set are left out.
+
+    ``read_setting`` runs a query per key, and a key that is not set (the usual case)
+    is not remembered by the session, so every policy load paid for each one again.
+    """
+    wanted = list(keys)
+    rows = session.exec(
+        select(Setting.key, Setting.value).where(col(Setting.key).in_(wanted))
+    ).all()
+    return {key: json.loads(value) for key, value in rows}
 
 
 def write_setting(session: Session, actor: str, key: str, value: Any) -> None:
@@ -166,10 +179,14 @@ def build_priority(matrix: Any, quick_hit_hours: Any) -> PriorityPolicy:
     return policy
 
 
+_POLICY_KEYS = (TIMEZONE, WORKING_HOURS, PRIORITY_MATRIX, QUICK_HIT_HOURS, SLA_TARGETS, CATEGORIES)
+
+
 def load_policy(session: Session) -> ShopPolicy:
     """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
-    zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
-    hours = read_setting(session, WORKING_HOURS)
+    stored = read_settings(session, _POLICY_KEYS)
+    zone = parse_timezone(stored.get(TIMEZONE, DEFAULT_TIMEZONE))
+    hours = stored.get(WORKING_HOURS)
     holidays = load_holiday_rules(session)
     calendar = _stored(
         WORKING_HOURS,
@@ -179,19 +196,17 @@ def load_policy(session: Session) -> ShopPolicy:
     default_priority = PriorityPolicy()
     priority = _stored(
         PRIORITY_MATRIX,
-        lambda m: build_priority(
-            m, read_setting(session, QUICK_HIT_HOURS, default_priority.quick_hit_hours)
-        ),
-        read_setting(session, PRIORITY_MATRIX, default_priority.matrix),
+        lambda m: build_priority(m, stored.get(QUICK_HIT_HOURS, default_priority.quick_hit_hours)),
+        stored.get(PRIORITY_MATRIX, default_priority.matrix),
     )
     return ShopPolicy(
         calendar=calendar,
-        sla=_stored(SLA_TARGETS, build_sla, read_setting(session, SLA_TARGETS, {})),
+        sla=_stored(SLA_TARGETS, build_sla, stored.get(SLA_TARGETS, {})),
         priority=priority,
         categories=_stored(
             CATEGORIES,
             triage_rules.validate_categories,
-            read_setting(session, CATEGORIES, triage_rules.DEFAULT_CATEGORIES),
+            stored.get(CATEGORIES, triage_rules.DEFAULT_CATEGORIES),
         ),
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from dispatch_tui.rules.sla import ClockState, TicketTimes, next_breach
+from dispatch_tui.rules.sla import ClockState, TicketTimes, minutes_to_breach, next_breach
 from dispatch_tui.services import settings
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store.models import Status
@@ -51,6 +51,19 @@ def clocks(
     now = now or utcnow()
     return {
         ticket.id: next_breach(ticket_times(ticket), now, policy.calendar, policy.sla)
+        for ticket in tickets
+    }
+
+
+def minutes_left(
+    policy: settings.ShopPolicy, tickets: Iterable[Any], now: datetime | None = None
+) -> dict[int, float | None]:
+    """Business minutes before each ticket's next breach (None: every target met),
+    keyed by ticket id: ``clocks(...)[id].minutes_left`` without the breach moments,
+    for a queue that sorts and shows time left but not when it runs out."""
+    now = now or utcnow()
+    return {
+        ticket.id: minutes_to_breach(ticket_times(ticket), now, policy.calendar, policy.sla)
         for ticket in tickets
     }
 

@@ -293,6 +293,11 @@ def _thresholds(session: Session) -> Thresholds:
         raise InvalidInput(f"the utilisation settings are unusable: {exc}") from None
 
 
+def thresholds_in(session: Session) -> Thresholds:
+    """``utilization_thresholds`` inside the caller's transaction."""
+    return _thresholds(session)
+
+
 def utilization_thresholds(desk: Desk) -> Thresholds:
     with desk.db.read() as session:
         return _thresholds(session)
