@@ -3,8 +3,10 @@
 A section is ready when its ``show`` (the data its worker fetched, drawn) has run
 and the frame is painted. Textual's ``message_hook`` cannot tell: the sections'
 message loops start from a worker's ``call_from_thread``, outside the hook's
-context. So the probe wraps each section's ``show`` (and the failure handler) in
-this process only; the app's code is untouched.
+context. So the probe wraps ``DeskScreen``'s handlers of the load's outcome (the
+one for ``Loaded`` calls the section's ``show``) in this process only; the app's
+code is untouched. Hooking the base class rather than each section's ``show`` keeps
+the sections out of the probe's imports: the app loads them when first shown.
 
 Imported only inside child processes, after their clock started.
 """
@@ -52,9 +54,10 @@ class LoadWatch:
         self._changed.set()
 
     def install(self) -> None:
-        for cls in {*DispatchApp.MODES.values()}:
-            # The most derived show only: a super().show() call must not count twice.
-            cls.show = self._wrap(cls.show, lambda *_: None)  # type: ignore[method-assign]
+        # Counted once ``show`` has returned; no section overrides these handlers.
+        DeskScreen.on_desk_screen_loaded = self._wrap(  # type: ignore[method-assign]
+            DeskScreen.on_desk_screen_loaded, lambda *_: None
+        )
         DeskScreen.on_desk_screen_failed = self._wrap(  # type: ignore[method-assign]
             DeskScreen.on_desk_screen_failed, lambda _screen, message: message.error
         )

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -36,22 +39,19 @@ from dispatch_tui.screens.background_jobs import (
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.claim_keeper import RENEW_SECONDS, ClaimKeeper
 from dispatch_tui.screens.commands import DeskCommands
-from dispatch_tui.screens.dashboard import DashboardScreen
-from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.screens.help import HelpScreen
-from dispatch_tui.screens.intake import IntakeScreen
 from dispatch_tui.screens.live_refresh import DeskChanged, LiveRefresh
-from dispatch_tui.screens.schedule import ScheduleScreen
 from dispatch_tui.screens.startup import DatabaseErrorScreen, StartupScreen
-from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.importer import Outcome
 from dispatch_tui.services.settings import shop_timezone
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import Database, StoreError
 from dispatch_tui.store.changes import ChangeWatcher
 from dispatch_tui.textsafe import one_line
+
+if TYPE_CHECKING:
+    from dispatch_tui.services.importer import Outcome
 
 OPEN_GROUP = "open-database"
 CLAIM_GROUP = "claims"
@@ -72,6 +72,25 @@ BACKGROUND_GROUPS = {
 EXIT_WAIT_SECONDS = 3.0
 
 
+def section(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A mode's screen factory that imports the section's module on first use.
+
+    Only the section opened first is needed before anything shows; the others (and
+    their charts, forms and panels) are imported when F2-F6 first reaches them.
+    Keymap validation finds every binding by walking the package (keymap.py), not
+    through ``MODES``, so a bad keymap is still caught at launch.
+    """
+
+    def make() -> Screen[None]:
+        screen_class: type[Screen[None]] = getattr(
+            importlib.import_module(f"dispatch_tui.screens.{module}"), name
+        )
+        return screen_class()
+
+    make.__qualname__ = make.__name__ = name
+    return make
+
+
 class DispatchApp(App[None]):
     """The dispatcher's desk on one database file.
 
@@ -90,12 +109,12 @@ class DispatchApp(App[None]):
         "schedule": ("Schedule", "Technician calendars and service calls"),
         "dashboard": ("Dashboard", "The desk's health in numbers"),
     }
-    MODES: ClassVar[dict[str, type[DeskScreen]]] = {  # type: ignore[assignment]
-        "intake": IntakeScreen,
-        "triage": TriageScreen,
-        "dispatch": DispatchScreen,
-        "schedule": ScheduleScreen,
-        "dashboard": DashboardScreen,
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
+        "intake": section("intake", "IntakeScreen"),
+        "triage": section("triage", "TriageScreen"),
+        "dispatch": section("dispatch", "DispatchScreen"),
+        "schedule": section("schedule", "ScheduleScreen"),
+        "dashboard": section("dashboard", "DashboardScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: the section keys must work from any field; TextArea, for one,
@@ -321,6 +340,10 @@ class DispatchApp(App[None]):
         message.stop()
 
     def on_mail_arrived(self, message: MailArrived) -> None:
+        # Only when mail is watched: the importer (and its mail parsing) is not
+        # needed to open the desk.
+        from dispatch_tui.services.importer import Outcome
+
         result = message.result
         if result.outcome is Outcome.FAILED:
             self.notify(
@@ -338,6 +361,8 @@ class DispatchApp(App[None]):
 
     def _notify_mail(self) -> None:
         self._mail_timer = None
+        from dispatch_tui.services.importer import Outcome
+
         counts, self._mail_counts = self._mail_counts, {}
         imported = counts.get(Outcome.IMPORTED, 0)
         threaded = counts.get(Outcome.THREADED, 0)

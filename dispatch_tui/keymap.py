@@ -286,14 +286,42 @@ def load_keymap(
     ``name_or_path`` is "default", "vim" or a path to a TOML keymap; ``overrides``
     are single ids from the user's config. Raises ``InvalidInput`` with one line
     naming the file and the entry at fault.
+
+    A shipped keymap without overrides is returned unchecked: tests/test_keymap.py
+    checks every shipped keymap with ``checked_keymap``, and checking again here
+    would import every screen (to find their bindings) before the app's first
+    screen, which needs only one. A file or any override is always checked.
     """
-    known = all_binding_ids()
-    merged: dict[str, str] = {}
-    sources: dict[str, tuple[int, str]] = {}
+    if name_or_path in SHIPPED and not overrides:
+        merged: dict[str, str] = {}
+        for bindings, _label in _layers(name_or_path, None, overrides_label):
+            merged.update(bindings)
+        return merged
+    return checked_keymap(name_or_path, overrides, overrides_label=overrides_label)
+
+
+def _layers(
+    name_or_path: str, overrides: dict[str, str] | None, overrides_label: str
+) -> list[tuple[dict[str, str], str]]:
+    """The keymaps laid over each other, lowest first, each with its label for errors."""
     layers = [read_keymap_file("default")]
     if name_or_path != "default":
         layers.append(read_keymap_file(name_or_path))
     layers.append((dict(overrides or {}), overrides_label))
+    return layers
+
+
+def checked_keymap(
+    name_or_path: str = "default",
+    overrides: dict[str, str] | None = None,
+    *,
+    overrides_label: str = "config [keys]",
+) -> dict[str, str]:
+    """``load_keymap``'s result, always checked against the bindings the code declares."""
+    known = all_binding_ids()
+    merged: dict[str, str] = {}
+    sources: dict[str, tuple[int, str]] = {}
+    layers = _layers(name_or_path, overrides, overrides_label)
     for rank, (bindings, label) in enumerate(layers):
         for binding_id, keys in bindings.items():
             _check_entry(binding_id, keys, label, known)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.message import Message
@@ -20,11 +21,14 @@ from textual.worker import Worker, get_current_worker
 
 from dispatch_tui.errors import DispatchError
 from dispatch_tui.screens.widgets.desk_header import error_line
-from dispatch_tui.services import sla_stamps
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.importer import ImportResult, watch_imports
 from dispatch_tui.store import StoreError
-from dispatch_tui.store.backup import BackupResult, rolling_backup
+
+# The jobs' own modules (mail parsing, backup copying, SLA restamping) are imported
+# by the worker threads that use them, not before the desk's first screen.
+if TYPE_CHECKING:
+    from dispatch_tui.services.importer import ImportResult
+    from dispatch_tui.store.backup import BackupResult
 
 BACKUP_GROUP = "rolling-backup"
 MAIL_GROUP = "mail-watch"
@@ -78,6 +82,8 @@ class RollingBackups:
         )
 
     def _backup(self) -> None:
+        from dispatch_tui.store.backup import rolling_backup
+
         try:
             result = rolling_backup(self._desk.db, self.folder, keep=self.keep)
         except (StoreError, OSError) as exc:
@@ -120,6 +126,8 @@ class MailWatch:
         )
 
     def _watch(self) -> None:
+        from dispatch_tui.services.importer import watch_imports
+
         try:
             for result in watch_imports(self._desk, self.path, stop=self._stop):
                 self._app.post_message(MailArrived(result))
@@ -147,6 +155,8 @@ def catch_up_sla(app: App[object], desk: Desk) -> Worker[None]:
     """
 
     def work() -> None:
+        from dispatch_tui.services import sla_stamps
+
         worker = get_current_worker()
         try:
             count = sla_stamps.catch_up(desk, should_stop=lambda: worker.is_cancelled)

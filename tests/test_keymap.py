@@ -3,6 +3,8 @@ person can make in a keymap is one line naming the file and the entry."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dispatch_tui.errors import InvalidInput
-from dispatch_tui.keymap import all_binding_ids, load_keymap, normalise_key
+from dispatch_tui.keymap import all_binding_ids, checked_keymap, load_keymap, normalise_key
 
 
 def shipped(name: str) -> dict[str, str]:
@@ -28,7 +30,25 @@ def test_shipped_keymaps_cover_every_binding_id(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["default", "vim"])
 def test_shipped_keymaps_load_cleanly(name: str) -> None:
-    assert load_keymap(name) == {**shipped("default"), **shipped(name)}
+    # load_keymap trusts the shipped keymaps without overrides because of this test.
+    assert checked_keymap(name) == {**shipped("default"), **shipped(name)}
+    assert load_keymap(name) == checked_keymap(name)
+
+
+def test_launching_on_a_shipped_keymap_imports_no_section() -> None:
+    # Checking a keymap imports every screen; the shipped ones are checked above, so a
+    # plain launch leaves the sections to be imported when first shown.
+    code = (
+        "import sys; from dispatch_tui.keymap import load_keymap; load_keymap('vim'); "
+        "print(sorted(m for m in sys.modules if m.startswith('dispatch_tui.screens.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_overrides_are_always_checked() -> None:
+    with pytest.raises(InvalidInput, match="no binding has this id"):
+        load_keymap("default", {"screen.nowhere": "f9"})
 
 
 def test_vim_moves_with_j_and_k() -> None:
