@@ -7,12 +7,14 @@ worker to wait for, and a fixed sleep would be either flaky or slow.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from dispatch_tui.app import DispatchApp
@@ -35,7 +37,10 @@ async def until(pilot: Pilot[Any], check: Callable[[], T], bound: float = BOUND_
     """Let the app run until ``check()`` is truthy; fail after ``bound`` seconds."""
     deadline = time.monotonic() + bound
     while True:
-        result = check()
+        try:
+            result = check()
+        except NoMatches:
+            result = None  # the screen is still mounting what the check looks at
         if result:
             return result
         if time.monotonic() > deadline:
@@ -43,9 +48,18 @@ async def until(pilot: Pilot[Any], check: Callable[[], T], bound: float = BOUND_
         await pilot.pause(STEP_S)
 
 
-async def settle(app: DispatchApp, pilot: Pilot[Any]) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
+async def settle(app: DispatchApp, pilot: Pilot[Any], rounds: int = 3) -> None:
+    """Let the workers running now finish and their results land, ``rounds`` times
+    (a result can start more work: a change starts a reload).
+
+    A worker cancelled while we wait counts as finished: a newer load replaces an
+    older one (exclusive workers), and Textual's ``wait_for_complete`` would raise
+    ``WorkerCancelled`` for it, failing a test at random under load. A failed worker
+    is the app's to report (its worker-error handler), which is what tests check.
+    """
+    for _ in range(rounds):
+        workers = list(app.workers)
+        await asyncio.gather(*(worker.wait() for worker in workers), return_exceptions=True)
         await pilot.pause()
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from live_helpers import settle
 from rich.text import Text
 from textual.command import CommandPalette
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from dispatch_tui.app import DispatchApp
@@ -47,13 +47,6 @@ def add(path: Path, summary: str, *, hours_ago: float = 0, client: str = "Acme D
         return ticket.id or 0
     finally:
         database.dispose()
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    """Let workers finish and their results reach the screen (twice: results can start more)."""
-    for _ in range(2):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def test_opens_on_triage_when_tickets_wait(shell_db: Path) -> None:

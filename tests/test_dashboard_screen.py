@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from live_helpers import settle
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -60,13 +61,6 @@ def desk_file(tmp_path: Path) -> Iterator[tuple[Path, dict[str, int]]]:
             made[name] = row.id or 0
     yield path, made
     database.dispose()
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    """Workers finish, their results reach the screen, and the ones those start finish."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_dashboard(app: DispatchApp, pilot: Pilot) -> None:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_helpers import settle
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
@@ -51,12 +51,6 @@ def with_desk(path: Path, action):  # type: ignore[no-untyped-def]
         return action(Desk(database, "other dispatcher"))
     finally:
         database.dispose()
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def banner(app: DispatchApp) -> Static:

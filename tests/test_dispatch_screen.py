@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_helpers import settle as settle_rounds
 from sqlmodel import col, select
 from textual.message import Message
 from textual.notifications import Notify
@@ -82,9 +83,7 @@ def owners(path: Path) -> dict[str, str | None]:
 
 
 async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    for _ in range(4):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    await settle_rounds(app, pilot, rounds=4)
 
 
 def screen(app: DispatchApp) -> DispatchScreen:

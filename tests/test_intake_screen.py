@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from live_helpers import settle
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
@@ -56,12 +57,6 @@ def client_names(path: Path) -> list[str]:
             return sorted(c.name for c in session.exec(select(Client)).all())
     finally:
         database.dispose()
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def type_text(app: DispatchApp, pilot: Pilot, text: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from live_helpers import settle
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -86,13 +87,6 @@ def audit_actions(desk: Desk, prefix: str) -> list[tuple[str, str, int | None]]:
             .order_by(col(AuditEvent.id))
         ).all()
         return [(row.action, row.actor, row.entity_id) for row in rows]
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    """Let workers finish and their results land (a change starts a reload)."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_schedule(app: DispatchApp, pilot: Pilot) -> ScheduleScreen:

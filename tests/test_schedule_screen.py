@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from live_helpers import settle
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -89,13 +90,6 @@ def actions(desk: Desk) -> list[str]:
 
 def span(call: ServiceCall) -> tuple[datetime, datetime]:
     return call.starts_at.astimezone(CHICAGO), call.ends_at.astimezone(CHICAGO)
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    """Let workers finish and their results land (twice: a change starts a reload)."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_schedule(app: DispatchApp, pilot: Pilot) -> ScheduleGrid:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_helpers import settle
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
@@ -83,12 +84,6 @@ def audit_actions(path: Path, ticket_id: int) -> list[tuple[str, str]]:
             return [(e.action, e.actor) for e in events]
 
     return with_desk(path, read)
-
-
-async def settle(app: DispatchApp, pilot: Pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def type_text(app: DispatchApp, pilot: Pilot, text: str) -> None:
