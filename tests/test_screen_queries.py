@@ -265,18 +265,22 @@ def test_utilization_thresholds_read_in_one_query_keep_defaults_and_errors(desk:
 
 
 def test_remembered_holidays_match_the_rules_and_follow_edits(demo_desk: Desk) -> None:
-    from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
+    from dispatch_tui.rules.holidays import HolidayRule, closed_dates, holiday_dates
     from dispatch_tui.rules.schedule import named_holidays
-    from dispatch_tui.services.availability import closed_dates, holiday_names
 
     with demo_desk.db.read() as session:
         rules = read_staff(session).holidays
     first, last = NOW.date(), (NOW + timedelta(days=400)).date()
-    assert closed_dates(rules, first, last) == holiday_dates(rules, first, last)
-    names = holiday_names(rules, first, last)
-    assert names == named_holidays(rules, first, last) and names
+    # The remembered answer is the expansion itself (``__wrapped__``: uncached).
+    assert closed_dates(rules, first, last) == closed_dates.__wrapped__(rules, first, last)
+    dates = holiday_dates(rules, first, last)
+    assert dates == closed_dates.__wrapped__(rules, first, last) and dates
+    dates.clear()  # a caller's copy: changing it leaves the remembered answer alone
+    assert holiday_dates(rules, first, last) == closed_dates.__wrapped__(rules, first, last)
+    names = named_holidays(rules, first, last)
+    assert names and set(names) == holiday_dates(rules, first, last)
     names.clear()
-    assert holiday_names(rules, first, last) == named_holidays(rules, first, last)
+    assert named_holidays(rules, first, last)
     # Another dispatcher's new holiday changes the rules, so the key: no stale answer.
     edited = (*rules, HolidayRule("Snow day", day=first))
     assert first in closed_dates(edited, first, last)

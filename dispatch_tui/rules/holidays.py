@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from dateutil.rrule import rrulestr
 
@@ -35,9 +36,19 @@ def validate_rrule(rule: str) -> None:
 
 
 def holiday_dates(rules: Iterable[HolidayRule], start: date, end: date) -> set[date]:
-    """Every holiday date from ``start`` to ``end`` inclusive."""
+    """Every holiday date from ``start`` to ``end`` inclusive (a fresh set)."""
+    return set(closed_dates(tuple(rules), start, end))
+
+
+@lru_cache(maxsize=512)
+def closed_dates(rules: tuple[HolidayRule, ...], start: date, end: date) -> frozenset[date]:
+    """``holiday_dates``, remembered. Parsing and expanding RRULEs is the costly step of
+    the SLA clock, the roster, the schedule and the health checks alike, so it is
+    remembered here, once for all of them. A pure function of its arguments: callers
+    read the rules from the file in their own transaction, and an edited holiday (by
+    anyone) is a new key, never a stale answer."""
     if end < start:
-        return set()
+        return frozenset()
     found: set[date] = set()
     for rule in rules:
         if rule.day is not None:
@@ -53,4 +64,4 @@ def holiday_dates(rules: Iterable[HolidayRule], start: date, end: date) -> set[d
             inc=True,
         ):
             found.add(moment.date())
-    return found
+    return frozenset(found)

@@ -34,7 +34,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
+from dispatch_tui.rules.holidays import HolidayRule, closed_dates
 from dispatch_tui.rules.workhours import DAY_NAMES
 
 #: Weekday names, Monday first: the same vocabulary as technicians' working days.
@@ -77,13 +77,6 @@ def parse_window(start: str, end: str) -> Window:
 
 
 DEFAULT_HOURS: tuple[Window | None, ...] = ((480, 1020),) * 5 + (None, None)
-
-
-@lru_cache(maxsize=256)
-def _rule_dates(rules: tuple[HolidayRule, ...], year: int) -> frozenset[date]:
-    # Expanding RRULEs is the slow part of the clock; a year at a time, cached,
-    # makes sorting a queue of hundreds of tickets cheap.
-    return frozenset(holiday_dates(rules, date(year, 1, 1), date(year, 12, 31)))
 
 
 @dataclass(frozen=True)
@@ -157,7 +150,9 @@ class BusinessCalendar:
     def is_closed(self, day: date) -> bool:
         if self.hours[day.weekday()] is None or day in self.holidays:
             return True
-        return bool(self.holiday_rules) and day in _rule_dates(self.holiday_rules, day.year)
+        return bool(self.holiday_rules) and day in closed_dates(
+            self.holiday_rules, date(day.year, 1, 1), date(day.year, 12, 31)
+        )
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working window of a local date as UTC instants, or None when closed."""

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
-from dispatch_tui.rules.holidays import HolidayRule, holiday_dates
-from dispatch_tui.rules.schedule import Absence, named_holidays
+from dispatch_tui.rules.holidays import HolidayRule
+from dispatch_tui.rules.schedule import Absence
 from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
@@ -39,7 +38,7 @@ class Staff:
     them once and sees one snapshot."""
 
     zone: ZoneInfo
-    #: A tuple, so ``closed_dates`` can remember its answers.
+    #: A tuple, so ``rules.holidays.closed_dates`` can remember its answers.
     holidays: tuple[HolidayRule, ...]
     #: Active technicians by name, at most DEFAULT_LIMIT.
     techs: list[Technician]
@@ -47,28 +46,6 @@ class Staff:
     @property
     def tech_ids(self) -> list[int]:
         return [t.id or 0 for t in self.techs]
-
-
-@lru_cache(maxsize=64)
-def closed_dates(rules: tuple[HolidayRule, ...], first: date, last: date) -> frozenset[date]:
-    """``holiday_dates``, remembered: expanding yearly RRULEs is the costliest step of
-    the roster. This memoises a pure function of its arguments, not data: the rules
-    are read from the file in the caller's transaction every time and are part of
-    the key, so an edited holiday (by anyone) gives a new key, never a stale answer."""
-    return frozenset(holiday_dates(rules, first, last))
-
-
-@lru_cache(maxsize=64)
-def _holiday_names(
-    rules: tuple[HolidayRule, ...], first: date, last: date
-) -> tuple[tuple[date, str], ...]:
-    return tuple(named_holidays(rules, first, last).items())
-
-
-def holiday_names(rules: tuple[HolidayRule, ...], first: date, last: date) -> dict[date, str]:
-    """``rules.schedule.named_holidays``, remembered like ``closed_dates`` (a fresh dict
-    each time, so a caller may change its copy)."""
-    return dict(_holiday_names(rules, first, last))
 
 
 def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:

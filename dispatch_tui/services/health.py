@@ -35,11 +35,11 @@ from dispatch_tui.rules.health import (
     TechWeek,
     TicketFacts,
 )
+from dispatch_tui.rules.holidays import closed_dates
 from dispatch_tui.rules.utilization import IsoWeek, available_hours
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
     absences_by_tech,
-    closed_dates,
     read_staff,
     working_hours,
 )

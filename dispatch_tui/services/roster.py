@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from dispatch_tui.rules.holidays import closed_dates
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
 from dispatch_tui.rules.workhours import clip, merge, subtract, total_hours, working_intervals
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
-    closed_dates,
     read_staff,
     working_hours,
 )

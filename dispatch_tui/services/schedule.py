@@ -34,7 +34,6 @@ from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
     find_tech,
-    holiday_names,
     read_staff,
     working_hours,
 )
@@ -235,7 +234,7 @@ def board(desk: Desk, first: date, last: date, *, limit: int = DEFAULT_LIMIT) ->
         lanes = [
             TechLane(t.id or 0, t.name, working_hours(t), away[t.id or 0]) for t in staff.techs
         ]
-        holidays = holiday_names(staff.holidays, first, last)
+        holidays = named_holidays(staff.holidays, first, last)
         calls = _query_calls(session, start, end, None, limit)
     return Board(zone, first, last, lanes, holidays, calls)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
+from dispatch_tui.rules.holidays import closed_dates
 from dispatch_tui.rules.utilization import (
     FLAG_TEXT,
     Flag,
@@ -24,7 +25,6 @@ from dispatch_tui.services import audit
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
-    closed_dates,
     find_tech,
     read_staff,
     working_hours,
