@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -36,7 +38,7 @@ from dispatch_tui.screens.background_jobs import (
     MailWatch,
     RollingBackups,
 )
-from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.base import NOT_READ, DeskScreen
 from dispatch_tui.screens.claim_keeper import RENEW_SECONDS, ClaimKeeper
 from dispatch_tui.screens.commands import DeskCommands
 from dispatch_tui.screens.help import HelpScreen
@@ -72,22 +74,64 @@ BACKGROUND_GROUPS = {
 EXIT_WAIT_SECONDS = 3.0
 
 
-def section(module: str, name: str) -> Callable[[], Screen[None]]:
-    """A mode's screen factory that imports the section's module on first use.
+#: mode -> (module in dispatch_tui.screens, class) of each section's screen.
+SECTION_SCREENS: dict[str, tuple[str, str]] = {
+    "intake": ("intake", "IntakeScreen"),
+    "triage": ("triage", "TriageScreen"),
+    "dispatch": ("dispatch", "DispatchScreen"),
+    "schedule": ("schedule", "ScheduleScreen"),
+    "dashboard": ("dashboard", "DashboardScreen"),
+}
+
+
+def _freeze_imports() -> None:
+    """Leave what is loaded by now out of every later garbage collection (once).
+
+    Textual, SQLAlchemy, pydantic and the tables are some 100,000 objects that live as
+    long as the process; every full collection walked them all again, and the first one
+    came while the first section was being built (80-180 ms on the bench machine). Frozen
+    objects are never freed, so this is done once, before the first app starts, while
+    nearly everything alive is a module, a class or a constant.
+    """
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
+
+
+_FROZEN = False
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """A section's first data, read by the worker that opened the desk."""
+
+    screen_class: type[DeskScreen]
+    data: object
+
+
+def section_class(mode: str) -> type[Screen[None]]:
+    """The screen class of a section, its module imported now if it was not yet.
 
     Only the section opened first is needed before anything shows; the others (and
     their charts, forms and panels) are imported when F2-F6 first reaches them.
     Keymap validation finds every binding by walking the package (keymap.py), not
     through ``MODES``, so a bad keymap is still caught at launch.
     """
+    module, name = SECTION_SCREENS[mode]
+    screen_class: type[Screen[None]] = getattr(
+        importlib.import_module(f"dispatch_tui.screens.{module}"), name
+    )
+    return screen_class
+
+
+def section(mode: str) -> Callable[[], Screen[None]]:
+    """A mode's screen factory that imports the section's module on first use."""
 
     def make() -> Screen[None]:
-        screen_class: type[Screen[None]] = getattr(
-            importlib.import_module(f"dispatch_tui.screens.{module}"), name
-        )
-        return screen_class()
+        return section_class(mode)()
 
-    make.__qualname__ = make.__name__ = name
+    make.__qualname__ = make.__name__ = SECTION_SCREENS[mode][1]
     return make
 
 
@@ -110,11 +154,7 @@ class DispatchApp(App[None]):
         "dashboard": ("Dashboard", "The desk's health in numbers"),
     }
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        "intake": section("intake", "IntakeScreen"),
-        "triage": section("triage", "TriageScreen"),
-        "dispatch": section("dispatch", "DispatchScreen"),
-        "schedule": section("schedule", "ScheduleScreen"),
-        "dashboard": section("dashboard", "DashboardScreen"),
+        mode: section(mode) for mode in SECTION_SCREENS
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: the section keys must work from any field; TextArea, for one,
@@ -145,6 +185,7 @@ class DispatchApp(App[None]):
         config: UserConfig | None = None,
     ) -> None:
         super().__init__()
+        _freeze_imports()
         self._db_source = db
         self._config = config or UserConfig()
         self._owns_db = not isinstance(db, Database)
@@ -163,6 +204,7 @@ class DispatchApp(App[None]):
         self._mail_counts: dict[Outcome, int] = {}
         self._mail_timer: Timer | None = None
         self._reported_background: set[str] = set()
+        self._ahead: ReadAhead | None = None
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -208,16 +250,51 @@ class DispatchApp(App[None]):
                 severity="warning",
                 markup=False,
             )
-        self.call_from_thread(self._desk_opened, desk, counts.untriaged > 0, zone, watcher)
+        # Triage all before dispatching any: open where the work must start.
+        mode = "triage" if counts.untriaged > 0 else "dispatch"
+        ahead = self._read_ahead(mode, desk)
+        self.call_from_thread(self._desk_opened, desk, mode, zone, watcher, ahead)
+
+    def _read_ahead(self, mode: str, desk: Desk) -> ReadAhead | None:
+        """(Worker thread.) The first section's data, read before the section is built.
+
+        The section is then drawn once, with its data, instead of empty with a loading
+        indicator and again when its own first load comes back. Read after the change
+        watcher was made, so anything committed since reaches the section by live
+        refresh like any other change.
+        """
+        try:
+            screen_class = section_class(mode)
+            if not issubclass(screen_class, DeskScreen):
+                return None
+            data = screen_class.read_ahead(desk)
+        except Exception:  # noqa: BLE001 - reported by the section's own load instead
+            # Whatever went wrong, the section loads as usual once shown, and says why
+            # there the way it always does (a notification over a usable screen).
+            return None
+        return None if data is NOT_READ else ReadAhead(screen_class, data)
 
     def _desk_opened(
-        self, desk: Desk, untriaged: bool, zone: ZoneInfo, watcher: ChangeWatcher | None
+        self,
+        desk: Desk,
+        mode: str,
+        zone: ZoneInfo,
+        watcher: ChangeWatcher | None,
+        ahead: ReadAhead | None = None,
     ) -> None:
         self.desk = desk
         self.shop_zone = zone
+        self._ahead = ahead
         self._start_background(desk, watcher)
-        # Triage all before dispatching any: open where the work must start.
-        self.switch_mode("triage" if untriaged else "dispatch")
+        self.switch_mode(mode)
+
+    def take_read_ahead(self, screen: DeskScreen) -> object:
+        """The data read ahead for ``screen``'s first showing (once), or ``NOT_READ``."""
+        ahead = self._ahead
+        if ahead is None or type(screen) is not ahead.screen_class:
+            return NOT_READ
+        self._ahead = None
+        return ahead.data
 
     def _start_background(self, desk: Desk, watcher: ChangeWatcher | None) -> None:
         if watcher is not None:
@@ -246,7 +323,9 @@ class DispatchApp(App[None]):
         if config.mail_watch is not None:
             self.mail = MailWatch(self, desk, config.mail_watch)
             self.mail.start()
-        background_jobs.catch_up_sla(self, desk)
+        # Not needed for the first frame: started once the first section is painted,
+        # rather than competing with building it for the one interpreter lock.
+        self.call_after_refresh(background_jobs.catch_up_sla, self, desk)
 
     def _show_open_error(self, message: str) -> None:
         self.push_screen(DatabaseErrorScreen(message))

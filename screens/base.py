@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp
 
 LOAD_GROUP = "screen-load"
+#: ``read_ahead``'s answer for a section whose data cannot be read before it exists.
+NOT_READ: Any = object()
 #: Commits seldom come alone (a save, its audit event, a claim): changes seen within
 #: this many seconds of the first one make one reload, not several.
 LIVE_DEBOUNCE_SECONDS = 0.25
@@ -50,6 +53,8 @@ class DeskScreen(Screen[None]):
     # with their own __init__ need nothing extra for live refresh.
     _live_pending: tuple[Changes, ...] = ()
     _live_timer: Timer | None = None
+    #: Shown (resumed) and not hidden (suspended) since.
+    _resumed = False
 
     class Loaded(Message):
         """``fetch`` finished; carries its result to the UI thread."""
@@ -64,6 +69,27 @@ class DeskScreen(Screen[None]):
         def __init__(self, error: str) -> None:
             super().__init__()
             self.error = error
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new screen gets its styles as it mounts, from the stylesheet as it is now.
+        # Textual counts it as stale instead (its count starts below the App's) and
+        # re-parses all CSS and restyles the whole App for it, twice on a mode's first
+        # switch; marking it current skips that. A theme change later still reaches it:
+        # the App then restyles every screen in the stack.
+        with contextlib.suppress(RuntimeError):  # no App yet (a test building it bare)
+            self._css_update_count = self.app._css_update_count
+
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.ScreenResume) and not self.is_mounted:
+            # Textual resumes a mode's screen as it creates it, before it is composed,
+            # and the resume restyles every widget on the screen once it arrives. The
+            # widgets are styled as they mount, after the screen's CSS is loaded, so
+            # that pass (twice: the mode starts, then is switched to) redoes the same
+            # work for the first frame. A later resume (the screen was hidden) still
+            # restyles: the theme may have changed meanwhile.
+            message.refresh_styles = False
+        return super().post_message(message)
 
     @property
     def desk(self) -> Desk:
@@ -91,6 +117,14 @@ class DeskScreen(Screen[None]):
 
     def fetch(self, desk: Desk) -> Any:
         return None
+
+    @classmethod
+    def read_ahead(cls, desk: Desk) -> Any:
+        """What ``fetch`` would return, read before the screen exists (on a worker
+        thread), or ``NOT_READ``: the default, for sections whose ``fetch`` depends on
+        the screen's own state. The App reads the first section's data this way on
+        the worker that opens the desk (see ``DispatchApp.take_read_ahead``)."""
+        return NOT_READ
 
     # -- live refresh -------------------------------------------------------------------
 
@@ -126,8 +160,22 @@ class DeskScreen(Screen[None]):
     # -- loading ------------------------------------------------------------------------
 
     def on_screen_resume(self) -> None:
+        if self._resumed:
+            # Textual resumes a mode's new screen twice (as the mode starts and as it is
+            # switched to): one load is enough.
+            return
+        self._resumed = True
+        ahead = cast("DispatchApp", self.app).take_read_ahead(self)
+        if ahead is not NOT_READ:
+            # Handled here, before this resume lays out and paints the screen, so the
+            # first frame already shows the data; the same path as a finished load.
+            self.on_desk_screen_loaded(self.Loaded(ahead))
+            return
         # Another dispatcher may have changed things while this screen was hidden.
         self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._resumed = False
 
     def action_reload(self) -> None:
         self.reload()

@@ -179,6 +179,10 @@ class DispatchScreen(DeskScreen):
 
     # -- loading and showing ----------------------------------------------------------------
 
+    @classmethod
+    def read_ahead(cls, desk: Desk) -> DispatchData:
+        return dispatch_data(desk)
+
     def fetch(self, desk: Desk) -> DispatchData:
         return dispatch_data(desk)
 

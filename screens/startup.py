@@ -14,6 +14,11 @@ from textual.widgets import LoadingIndicator, Static
 from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.textsafe import plain
 
+#: Seconds of opening before the spinner shows. Opening a local file takes a fraction
+#: of that; a spinner flashing for it would only redraw the screen ~16 times a second
+#: while the opening worker needs the interpreter to itself.
+SPINNER_DELAY_SECONDS = 0.4
+
 
 class StartupScreen(Screen[None]):
     """Shown while a worker opens (and possibly migrates) the database file."""
@@ -28,8 +33,15 @@ class StartupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="startup"):
             yield Static(Text(f"Opening {plain(self._source)}"), classes="message")
-            yield LoadingIndicator()
+            # The spinner's place, kept so the message does not move when it comes.
+            yield Vertical(id="spinner")
         yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.set_timer(SPINNER_DELAY_SECONDS, self._spin)
+
+    def _spin(self) -> None:
+        self.query_one("#spinner", Vertical).mount(LoadingIndicator())
 
 
 class DatabaseErrorScreen(Screen[None]):

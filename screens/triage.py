@@ -291,7 +291,13 @@ class TriageScreen(DeskScreen):
 
     # -- loading ------------------------------------------------------------------------
 
-    def fetch(self, desk: Desk) -> TriageData:
+    @classmethod
+    def read_ahead(cls, desk: Desk) -> TriageData:
+        return cls.fetch(desk)
+
+    @staticmethod
+    def fetch(desk: Desk) -> TriageData:
+        # Static: it reads the desk alone, so the App can read it before the screen exists.
         rows = views.triage_queue(desk)
         waiting = desk_counts(desk).untriaged
         policy = settings.shop_policy(desk)
