@@ -1,0 +1,210 @@
+"""What start-up does before the first section shows, and what it no longer does twice.
+
+The first section's data is read by the worker that opens the desk and shown before
+the section's first frame; later showings load as before, once per showing. Pilot
+tests, no sleeps but the spinner's own delay.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_helpers import SIZE, add, settle
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import LoadingIndicator
+
+from dispatch_tui import app as app_module
+from dispatch_tui.app import DispatchApp
+from dispatch_tui.screens import startup
+from dispatch_tui.screens.dispatch import DispatchScreen
+from dispatch_tui.screens.startup import StartupScreen
+from dispatch_tui.screens.triage import TriageScreen
+from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.services.desk import Desk
+from dispatch_tui.services.technicians import add_technician
+from dispatch_tui.store import Database, StoreError
+
+
+@pytest.fixture
+def desk_db(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "t.db"
+    database = Database(path, create=True)
+    add_technician(Desk(database, "tester"), name="Dana Reyes", tier=2, skills="network")
+    yield path
+    database.dispose()
+
+
+class Counter:
+    """Counts calls of a function it wraps, then calls it."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+async def test_first_section_shows_the_data_read_with_the_desk(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = add(desk_db, "Printer offline")
+    # Read once, by the opening worker; the section's own load (reload) does not run.
+    fetches = Counter(TriageScreen.fetch)
+    monkeypatch.setattr(TriageScreen, "fetch", staticmethod(fetches))
+    reloads = Counter(TriageScreen.reload)
+    monkeypatch.setattr(TriageScreen, "reload", reloads)
+    frames: list[str] = []
+    original_refresh = Screen._compositor_refresh
+
+    def compositor_refresh(screen: Screen[Any]) -> None:
+        frames.append(type(screen).__name__)
+        original_refresh(screen)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
+    shown: list[bool] = []
+    original_show = TriageScreen.show
+
+    def show(screen: TriageScreen, data: Any) -> None:
+        # Shown before the screen's first frame was drawn.
+        shown.append("TriageScreen" not in frames)
+        original_show(screen, data)
+
+    monkeypatch.setattr(TriageScreen, "show", show)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        queue = app.screen.query_one("#queue", KeyedTable)
+        assert [key.value for key in queue.rows] == [str(ticket)]
+        assert (fetches.calls, reloads.calls) == (1, 0)
+        assert shown == [True]
+        assert not queue.loading
+
+
+async def test_a_later_showing_loads_again_once(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        triage_fetches = Counter(TriageScreen.fetch)
+        monkeypatch.setattr(TriageScreen, "fetch", staticmethod(triage_fetches))
+        dispatch_fetches = Counter(DispatchScreen.fetch)
+        monkeypatch.setattr(DispatchScreen, "fetch", dispatch_fetches)
+        # A new mode's screen is resumed twice by Textual; one load is enough.
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert dispatch_fetches.calls == 1
+        # Shown again after being hidden: a colleague may have changed things.
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert triage_fetches.calls == 1
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert dispatch_fetches.calls == 2
+
+
+async def test_a_failed_read_ahead_leaves_the_section_to_load_itself(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = add(desk_db, "Printer offline")
+
+    def locked(cls: type[TriageScreen], desk: Desk) -> Any:
+        raise StoreError("the file is locked")
+
+    monkeypatch.setattr(TriageScreen, "read_ahead", classmethod(locked))
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.current_mode == "triage"
+        queue = app.screen.query_one("#queue", KeyedTable)
+        assert [key.value for key in queue.rows] == [str(ticket)]
+
+
+async def test_new_screens_are_not_restyled_or_their_css_reparsed_on_first_resume(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    resumes: list[tuple[str, bool]] = []
+    original_resume = Screen._on_screen_resume
+
+    def resume(screen: Screen[Any], event: Any) -> None:
+        resumes.append((type(screen).__name__, event.refresh_styles))
+        original_resume(screen, event)
+
+    monkeypatch.setattr(Screen, "_on_screen_resume", resume)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        refreshes = Counter(app.refresh_css)
+        monkeypatch.setattr(app, "refresh_css", refreshes)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert refreshes.calls == 0
+        await pilot.press("f3")
+        await settle(app, pilot)
+    first = [(name, restyle) for name, restyle in resumes if name != "StartupScreen"]
+    # Triage and Dispatch as each is created (twice each), then Triage shown again.
+    assert first[:4] == [
+        ("TriageScreen", False),
+        ("TriageScreen", False),
+        ("DispatchScreen", False),
+        ("DispatchScreen", False),
+    ]
+    assert first[4:] == [("TriageScreen", True)]
+
+
+async def test_sla_catch_up_starts_after_the_first_section_is_up(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    started_over: list[str] = []
+
+    def catch_up(app: App[Any], desk: Desk) -> None:
+        started_over.append(type(app.screen).__name__)
+
+    monkeypatch.setattr(app_module.background_jobs, "catch_up_sla", catch_up)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+    assert started_over == ["TriageScreen"]
+
+
+def test_objects_loaded_before_the_first_app_are_left_out_of_collections(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "_FROZEN", False)
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    DispatchApp(desk_db, actor="Alice")
+    DispatchApp(desk_db, actor="Alice")
+    # Once per process: frozen objects are never freed.
+    assert frozen == [True]
+
+
+class OpeningApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.push_screen(StartupScreen("shop.db"))
+
+
+async def test_opening_shows_a_spinner_only_when_it_takes_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(startup, "SPINNER_DELAY_SECONDS", 0.2)
+    app = OpeningApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StartupScreen)
+        assert not app.screen.query(LoadingIndicator)
+        await pilot.pause(0.4)
+        assert app.screen.query(LoadingIndicator)
