@@ -22,6 +22,7 @@ refresh, and a draft nobody typed into follows them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -57,7 +58,7 @@ from dispatch_tui.services.tickets import desk_counts, get_ticket
 from dispatch_tui.services.triage import apply_to_many, triage_ticket
 from dispatch_tui.store import StaleRecord, StoreError
 from dispatch_tui.store.changes import Changes
-from dispatch_tui.store.queries import TicketRow
+from dispatch_tui.store.queries import TicketDetail, TicketRow
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ class TriageData:
     skills: list[str]
     #: Other dispatchers' live claims on the listed tickets, by ticket id.
     claims: dict[int, Claim]
+    #: The first listed ticket as stored, read ahead with the queue at start so the
+    #: panel is filled in the first frame too (None on every later load).
+    first: TicketDetail | None = None
 
 
 def claim_text(claim: Claim | None) -> Text:
@@ -293,7 +297,12 @@ class TriageScreen(DeskScreen):
 
     @classmethod
     def read_ahead(cls, desk: Desk) -> TriageData:
-        return cls.fetch(desk)
+        data = cls.fetch(desk)
+        # Gone meanwhile: the panel reads the ticket under the cursor itself, as later.
+        with contextlib.suppress(StoreError, DispatchError):
+            if data.items:
+                data = replace(data, first=get_ticket(desk, data.items[0].row.id))
+        return data
 
     @staticmethod
     def fetch(desk: Desk) -> TriageData:
@@ -353,6 +362,11 @@ class TriageScreen(DeskScreen):
     def show(self, data: TriageData) -> None:
         self._data = data
         self.session.forget_gone({item.row.id for item in data.items})
+        if data.first is not None:
+            first = data.first
+            self.session.open(
+                Draft.from_ticket(first.ticket, first.client, first.contact, self.shop_zone)
+            )
         self.panel.set_policy(
             self.shop_zone, data.policy.priority, data.policy.categories, data.skills
         )

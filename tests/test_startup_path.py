@@ -16,7 +16,7 @@ import pytest
 from live_helpers import SIZE, add, settle
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator
+from textual.widgets import Input, LoadingIndicator
 
 from dispatch_tui import app as app_module
 from dispatch_tui.app import DispatchApp
@@ -25,6 +25,7 @@ from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.screens.startup import StartupScreen
 from dispatch_tui.screens.triage import TriageScreen
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+from dispatch_tui.screens.widgets.triage_panel import TriagePanel
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.store import Database, StoreError
@@ -40,15 +41,17 @@ def desk_db(tmp_path: Path) -> Iterator[Path]:
 
 
 class Counter:
-    """Counts calls of a function it wraps, then calls it."""
+    """Counts calls of a function; ``counting`` is the function to install in its place
+    (a plain function, so it binds as a method where the original did)."""
 
     def __init__(self, function: Any) -> None:
-        self.function = function
         self.calls = 0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
-        return self.function(*args, **kwargs)
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return function(*args, **kwargs)
+
+        self.counting = counting
 
 
 async def test_first_section_shows_the_data_read_with_the_desk(
@@ -57,9 +60,11 @@ async def test_first_section_shows_the_data_read_with_the_desk(
     ticket = add(desk_db, "Printer offline")
     # Read once, by the opening worker; the section's own load (reload) does not run.
     fetches = Counter(TriageScreen.fetch)
-    monkeypatch.setattr(TriageScreen, "fetch", staticmethod(fetches))
+    monkeypatch.setattr(TriageScreen, "fetch", staticmethod(fetches.counting))
     reloads = Counter(TriageScreen.reload)
-    monkeypatch.setattr(TriageScreen, "reload", reloads)
+    monkeypatch.setattr(TriageScreen, "reload", reloads.counting)
+    details = Counter(TriageScreen._load_detail)
+    monkeypatch.setattr(TriageScreen, "_load_detail", details.counting)
     frames: list[str] = []
     original_refresh = Screen._compositor_refresh
 
@@ -85,6 +90,11 @@ async def test_first_section_shows_the_data_read_with_the_desk(
         assert (fetches.calls, reloads.calls) == (1, 0)
         assert shown == [True]
         assert not queue.loading
+        # The panel too: the first ticket was read with the queue, not loaded after it.
+        assert details.calls == 0
+        panel = app.screen.query_one("#panel", TriagePanel)
+        assert panel.draft is not None and panel.draft.ticket_id == ticket
+        assert panel.query_one("#f-summary", Input).value == "Printer offline"
 
 
 async def test_a_later_showing_loads_again_once(
@@ -95,9 +105,9 @@ async def test_a_later_showing_loads_again_once(
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         triage_fetches = Counter(TriageScreen.fetch)
-        monkeypatch.setattr(TriageScreen, "fetch", staticmethod(triage_fetches))
+        monkeypatch.setattr(TriageScreen, "fetch", staticmethod(triage_fetches.counting))
         dispatch_fetches = Counter(DispatchScreen.fetch)
-        monkeypatch.setattr(DispatchScreen, "fetch", dispatch_fetches)
+        monkeypatch.setattr(DispatchScreen, "fetch", dispatch_fetches.counting)
         # A new mode's screen is resumed twice by Textual; one load is enough.
         await pilot.press("f4")
         await settle(app, pilot)
@@ -144,7 +154,7 @@ async def test_new_screens_are_not_restyled_or_their_css_reparsed_on_first_resum
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         refreshes = Counter(app.refresh_css)
-        monkeypatch.setattr(app, "refresh_css", refreshes)
+        monkeypatch.setattr(app, "refresh_css", refreshes.counting)
         await pilot.press("f4")
         await settle(app, pilot)
         assert refreshes.calls == 0
