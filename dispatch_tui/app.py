@@ -50,6 +50,7 @@ from dispatch_tui.services.settings import shop_timezone
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import Database, StoreError
 from dispatch_tui.store.changes import ChangeWatcher
+from dispatch_tui.store.queries import DeskCounts
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class DispatchApp(App[None]):
         self._mail_timer: Timer | None = None
         self._reported_background: set[str] = set()
         self._ahead: ReadAhead | None = None
+        self._opening_counts: DeskCounts | None = None
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -253,7 +255,7 @@ class DispatchApp(App[None]):
         # Triage all before dispatching any: open where the work must start.
         mode = "triage" if counts.untriaged > 0 else "dispatch"
         ahead = self._read_ahead(mode, desk)
-        self.call_from_thread(self._desk_opened, desk, mode, zone, watcher, ahead)
+        self.call_from_thread(self._desk_opened, desk, mode, zone, watcher, ahead, counts)
 
     def _read_ahead(self, mode: str, desk: Desk) -> ReadAhead | None:
         """(Worker thread.) The first section's data, read before the section is built.
@@ -281,12 +283,22 @@ class DispatchApp(App[None]):
         zone: ZoneInfo,
         watcher: ChangeWatcher | None,
         ahead: ReadAhead | None = None,
+        counts: DeskCounts | None = None,
     ) -> None:
         self.desk = desk
         self.shop_zone = zone
         self._ahead = ahead
+        self._opening_counts = counts
         self._start_background(desk, watcher)
         self.switch_mode(mode)
+
+    def take_opening_counts(self) -> DeskCounts | None:
+        """The desk counts read as the desk opened, for the first header (once).
+
+        Read after the change watcher was made: a commit since then refreshes the
+        header like any other change, and its own timer reads them again anyway."""
+        counts, self._opening_counts = self._opening_counts, None
+        return counts
 
     def take_read_ahead(self, screen: DeskScreen) -> object:
         """The data read ahead for ``screen``'s first showing (once), or ``NOT_READ``."""

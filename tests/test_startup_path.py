@@ -16,7 +16,7 @@ import pytest
 from live_helpers import SIZE, add, settle
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Input, LoadingIndicator
+from textual.widgets import Input, LoadingIndicator, Static
 
 from dispatch_tui import app as app_module
 from dispatch_tui.app import DispatchApp
@@ -24,6 +24,7 @@ from dispatch_tui.screens import startup
 from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.screens.startup import StartupScreen
 from dispatch_tui.screens.triage import TriageScreen
+from dispatch_tui.screens.widgets.desk_header import DeskHeader
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.screens.widgets.triage_panel import TriagePanel
 from dispatch_tui.services.desk import Desk
@@ -218,3 +219,21 @@ async def test_opening_shows_a_spinner_only_when_it_takes_a_while(
         assert not app.screen.query(LoadingIndicator)
         await pilot.pause(0.4)
         assert app.screen.query(LoadingIndicator)
+
+
+async def test_first_header_shows_the_counts_read_as_the_desk_opened(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    fetches = Counter(DeskHeader._fetch_counts)
+    monkeypatch.setattr(DeskHeader, "_fetch_counts", fetches.counting)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        counts = str(app.screen.query_one("DeskHeader #counts", Static).render())
+        assert " 1 new" in counts
+        assert fetches.calls == 0
+        # Only the first header: the next section's reads its own.
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert fetches.calls >= 1

@@ -70,6 +70,7 @@ class DeskHeader(Horizontal):
     def __init__(self) -> None:
         super().__init__()
         self._last_error: str | None = None
+        self._counted = False
 
     def compose(self) -> ComposeResult:
         app = cast("DispatchApp", self.app)
@@ -77,11 +78,16 @@ class DeskHeader(Horizontal):
         who = f"{desk.actor}  ·  {desk.db.path}" if desk else app.actor
         yield Static(Text(one_line(self.screen.title or "")), id="title")
         yield Static(Text(one_line(who)), id="who")
-        yield Static(Text("…"), id="counts")
+        # The first section's header shows the counts read as the desk opened, rather
+        # than "…" and a read of its own a moment later.
+        counts = app.take_opening_counts()
+        self._counted = counts is not None
+        yield Static(counts_text(counts) if counts is not None else Text("…"), id="counts")
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self.refresh_counts)
-        self.refresh_counts()
+        if not self._counted:
+            self.refresh_counts()
 
     def refresh_counts(self) -> None:
         # Screens of other modes stay mounted; only the visible one should poll.
