@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def add_screen_query_indexes(conn: Connection) -> None:
@@ -62,10 +62,40 @@ def add_sla_due_columns(conn: Connection) -> None:
 
 _SLA_INDEXES = {"ix_ticket_created_sla"}
 
+
+def add_resolution_noted(conn: Connection) -> None:
+    """Schema 4: ``ticket.resolution_noted``, backfilled from the notes, and its index.
+
+    The health check "resolved without a resolution note" then reads one index range
+    instead of looking up the notes of every resolved ticket in history (264 ms at 1M
+    tickets). Every step is safe to run again: the column is added only when missing,
+    the backfill sets what the notes say, the index is created if absent.
+    """
+    table = models.Ticket.__table__
+    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
+    if "resolution_noted" not in present:
+        column = table.c.resolution_noted
+        kind = column.type.compile(dialect=conn.dialect)
+        default = column.server_default.arg.compile(dialect=conn.dialect)
+        added = f"resolution_noted {kind} NOT NULL DEFAULT {default}"
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {added}"))
+    note = models.Note.__table__
+    noted = select(note.c.ticket_id).where(note.c.kind == models.NoteKind.RESOLUTION.value)
+    conn.execute(
+        update(table)
+        .where(table.c.id.in_(noted), table.c.resolution_noted.is_(False))
+        .values(resolution_noted=True)
+    )
+    for index in table.indexes:
+        if index.name == "ix_ticket_noted_status":
+            index.create(conn, checkfirst=True)
+
+
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: add_screen_query_indexes,
     3: add_sla_due_columns,
+    4: add_resolution_noted,
 }
 
 
