@@ -64,12 +64,16 @@ _SLA_INDEXES = {"ix_ticket_created_sla"}
 
 
 def add_resolution_noted(conn: Connection) -> None:
-    """Schema 4: ``ticket.resolution_noted``, backfilled from the notes, and its index.
+    """Schema 4: ``ticket.resolution_noted``, backfilled from the notes, and its indexes
+    for the desk health checks (see docs/schema.md, ``ticket``).
 
-    The health check "resolved without a resolution note" then reads one index range
-    instead of looking up the notes of every resolved ticket in history (264 ms at 1M
-    tickets). Every step is safe to run again: the column is added only when missing,
-    the backfill sets what the notes say, the index is created if absent.
+    The check "resolved without a resolution note" then reads one index range instead
+    of looking up the notes of every resolved ticket in history (264 ms at 1M tickets),
+    "no note after a day of work" reads engagement times from an index, and
+    ``ix_ticket_status_created`` gains priority and resolved_at so "past the resolution
+    target" reads no ticket rows. Every step is safe to run again: the column is added
+    only when missing, the backfill sets what the notes say, the indexes are created if
+    absent and the widened one rebuilt only while it has its old columns.
     """
     table = models.Ticket.__table__
     present = {column["name"] for column in inspect(conn).get_columns("ticket")}
@@ -86,9 +90,18 @@ def add_resolution_noted(conn: Connection) -> None:
         .where(table.c.id.in_(noted), table.c.resolution_noted.is_(False))
         .values(resolution_noted=True)
     )
+    present_indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("ticket")}
     for index in table.indexes:
-        if index.name == "ix_ticket_noted_status":
-            index.create(conn, checkfirst=True)
+        if index.name not in _HEALTH_INDEXES:
+            continue
+        wanted = [c.name for c in index.columns]
+        if index.name in present_indexes and present_indexes[index.name] != wanted:
+            # Widened in place (same name, same leading columns): one index, not two.
+            index.drop(conn)
+        index.create(conn, checkfirst=True)
+
+
+_HEALTH_INDEXES = {"ix_ticket_noted_status", "ix_ticket_status_engaged", "ix_ticket_status_created"}
 
 
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.

@@ -39,6 +39,7 @@ from dispatch_tui.rules.sla import (
     add_business_minutes,
     business_minutes_between,
 )
+from dispatch_tui.rules.sla_due import DueTimeline
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag, Thresholds, classify
 
 OPEN = frozenset(
@@ -368,8 +369,13 @@ def large_not_booked(rows: Iterable[TicketFacts], now: datetime, ctx: HealthCont
 
 
 def past_resolution_target(
-    rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
+    rows: Iterable[TicketFacts],
+    now: datetime,
+    ctx: HealthContext,
+    timeline: DueTimeline | None = None,
 ) -> CheckResult:
+    """``timeline``, when given, answers the stopped clocks' due moments by lookup (the
+    same moments as the calendar walk, see ``DueTimeline.due``)."""
     cutoffs: dict[int, datetime] = {}
 
     def breached(r: TicketFacts) -> bool:
@@ -381,6 +387,8 @@ def past_resolution_target(
         if until <= r.created_at:
             return False
         if until < now:
+            if timeline is not None:
+                return timeline.due(r.created_at, targets.resolution) < until
             return add_business_minutes(r.created_at, targets.resolution, ctx.calendar) < until
         # Most tickets run to now: one cutoff per target, not a calendar walk per ticket.
         if targets.resolution not in cutoffs:

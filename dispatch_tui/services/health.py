@@ -16,7 +16,6 @@ not by history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -32,6 +31,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     or_,
     select,
     true,
@@ -48,6 +48,7 @@ from dispatch_tui.rules.health import (
     TicketFacts,
 )
 from dispatch_tui.rules.holidays import closed_dates
+from dispatch_tui.rules.sla_due import DueTimeline
 from dispatch_tui.rules.utilization import IsoWeek, available_hours
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
@@ -70,8 +71,6 @@ from dispatch_tui.store.types import utcnow
 
 #: Setting key: JSON object overriding HealthThresholds fields, e.g. {"waiting_business_days": 3}.
 HEALTH_THRESHOLDS = "health_thresholds"
-#: Rows fetched from SQLite per round trip while a check streams its candidates.
-BATCH = 1000
 
 OPEN = [s.value for s in OPEN_STATUSES]
 WAITING = [Status.WAITING_CLIENT.value, Status.WAITING_VENDOR.value]
@@ -160,13 +159,6 @@ _FACT_NAMES = (
 _FACT_COLUMNS = tuple(_T.c[name] for name in _FACT_NAMES)
 
 
-def _stream(session: Session, query) -> Iterator[TicketFacts]:
-    """TicketFacts from a query selecting _FACT_COLUMNS, in batches. The fact columns are
-    TicketFacts' leading fields in order, so they pass by position."""
-    for row in session.connection().execute(query.execution_options(yield_per=BATCH)):
-        yield TicketFacts(*row)
-
-
 def _quiet_since(cutoff):
     """No change, note or time entry after ``cutoff``: the last activity is at or before it."""
     return and_(
@@ -174,6 +166,16 @@ def _quiet_since(cutoff):
         ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at > cutoff),
         ~exists().where(_TE.c.ticket_id == _T.c.id, _TE.c.created_at > cutoff),
     )
+
+
+def _text(value: str):
+    """A fixed status as an SQL string constant, not a parameter: the statements then need
+    no per-run expansion of their IN lists (the values are known, plain words)."""
+    return literal_column(f"'{value}'")
+
+
+def _statuses(values: list[str]):
+    return _T.c.status.in_([_text(v) for v in values])
 
 
 def _at(name: str):
@@ -187,7 +189,7 @@ def _priority_key(name: str) -> str:
 
 def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
-    open_ = _T.c.status.in_(OPEN)
+    open_ = _statuses(OPEN)
     now = _at("now")
     # Past the resolution target with the clock running to now: per priority, arrived
     # by that target's cut-off (an unknown priority is judged as medium, bound as
@@ -204,14 +206,14 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
         )
     )
     return {
-        "waiting_no_activity": and_(_T.c.status.in_(WAITING), _quiet_since(_at("quiet_waiting"))),
+        "waiting_no_activity": and_(_statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
         "booked_no_future_call": and_(
             open_,
             exists().where(_SC.c.ticket_id == _T.c.id),
             ~exists().where(_SC.c.ticket_id == _T.c.id, _SC.c.ends_at > now),
         ),
         "on_hold_no_future_due": and_(
-            _T.c.status == Status.ON_HOLD.value,
+            _T.c.status == _text(Status.ON_HOLD),
             or_(_T.c.due_at.is_(None), _T.c.due_at <= now),
         ),
         "large_not_booked": and_(
@@ -223,7 +225,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
             open_,
             _T.c.priority.is_not(None),
             _T.c.resolved_at.is_(None),
-            or_(_T.c.status != Status.WAITING_CLIENT.value, _T.c.updated_at >= now),
+            or_(_T.c.status != _text(Status.WAITING_CLIENT), _T.c.updated_at >= now),
             or_(*late),
             # Implied by the branches above, but SQLite cannot range-scan an OR: the
             # latest cut-off stated once lets it read (status, created_at) from there.
@@ -235,7 +237,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
         # Schema 4's flag, on ix_ticket_noted_status: no note lookups. "= false" rather
         # than "IS false", which PostgreSQL cannot look up in an index.
         "resolved_without_resolution_note": and_(
-            _T.c.resolution_noted == false(), _T.c.status == Status.RESOLVED.value
+            _T.c.resolution_noted == false(), _T.c.status == _text(Status.RESOLVED)
         ),
         "no_notes_after_a_day": and_(
             open_,
@@ -305,25 +307,28 @@ def _statement(priorities: tuple[str, ...], checks: tuple[str, ...]):
     return select(*(c for part in parts for c in part.c)).select_from(joined)
 
 
-def _paused_and_untriaged(now: datetime, ctx: HealthContext, cutoffs: dict[str, datetime]):
+#: The leading TicketFacts fields, all that the two rules decided row by row read (both
+#: candidate sets have no resolved_at): fewer times to convert per row.
+_ROW_FACTS = _FACT_COLUMNS[:5]
+
+
+@lru_cache(maxsize=1)
+def _by_calendar():
     """The rows the calendar must decide one by one: new tickets past the wall-clock
     first-response bound (business time never runs faster than the wall clock), and
     tickets waiting on the client since before now that were already past their
     resolution cut-off at now (their stopped clock can only be further behind)."""
-    untriaged = and_(
-        _T.c.status == Status.NEW.value,
-        _T.c.created_at < now - timedelta(minutes=ctx.sla.untriaged_first_response()),
-    )
-    latest = max(cutoffs.values())
+    untriaged = and_(_T.c.status == _text(Status.NEW), _T.c.created_at < _at("new_before"))
     paused = and_(
-        _T.c.status == Status.WAITING_CLIENT.value,
-        _T.c.updated_at < now,
+        _T.c.status == _text(Status.WAITING_CLIENT),
+        _T.c.updated_at < _at("now"),
         _T.c.priority.is_not(None),
         _T.c.resolved_at.is_(None),
-        _T.c.created_at <= latest,
+        _T.c.created_at <= _at("late_latest"),
         _T.c.created_at < _T.c.updated_at,
     )
-    return select(*_FACT_COLUMNS).where(or_(untriaged, paused))
+    # By ticket number, as the SQL-counted checks list theirs: the rules keep the first.
+    return select(*_ROW_FACTS).where(or_(untriaged, paused)).order_by(_T.c.id)
 
 
 def _resolution_cutoffs(now: datetime, ctx: HealthContext) -> dict[str, datetime]:
@@ -337,6 +342,20 @@ def _resolution_cutoffs(now: datetime, ctx: HealthContext) -> dict[str, datetime
             by_minutes[minutes] = rules.resolution_cutoff(now, minutes, ctx.calendar)
         cutoffs[name] = by_minutes[minutes]
     return cutoffs
+
+
+#: How far back the stopped clocks' lookup timeline reaches; older arrivals (rare: a
+#: ticket waiting on the client for over a year) are walked, exactly, one by one.
+TIMELINE_DAYS = 400
+
+
+def _timeline(rows: list[TicketFacts], now: datetime, ctx: HealthContext) -> DueTimeline | None:
+    """One lookup timeline for the waiting tickets' due moments: laying out the windows
+    once and two binary searches per ticket, against a calendar walk per ticket."""
+    if not rows:
+        return None
+    first = max(min(r.created_at for r in rows), now - timedelta(days=TIMELINE_DAYS))
+    return DueTimeline(ctx.calendar, first, now + timedelta(days=1))
 
 
 def _split_ids(text: str | None) -> list[int]:
@@ -381,16 +400,21 @@ def _ticket_checks(
             results[check_id] = rules.counted(check_id, count, _split_ids(ids), ctx)
     wanted = {"untriaged_past_first_response", "past_resolution_target"} & set(checks)
     if wanted:
-        rows = list(_stream(session, _paused_and_untriaged(now, ctx, cutoffs)))
+        params = {
+            "now": now,
+            "new_before": now - timedelta(minutes=ctx.sla.untriaged_first_response()),
+            "late_latest": max(cutoffs.values()),
+        }
+        found = session.connection().execute(_by_calendar(), params)
+        rows = [TicketFacts(*row) for row in found]
         if "untriaged_past_first_response" in wanted:
             new = [r for r in rows if r.status == Status.NEW.value]
             results["untriaged_past_first_response"] = rules.untriaged_past_first_response(
                 new, now, ctx
             )
         if "past_resolution_target" in wanted:
-            paused = rules.past_resolution_target(
-                [r for r in rows if r.status == Status.WAITING_CLIENT.value], now, ctx
-            )
+            waiting = [r for r in rows if r.status == Status.WAITING_CLIENT.value]
+            paused = rules.past_resolution_target(waiting, now, ctx, _timeline(waiting, now, ctx))
             running = results["past_resolution_target"]
             ids = sorted([*running.ticket_ids, *paused.ticket_ids])
             results["past_resolution_target"] = rules.counted(
