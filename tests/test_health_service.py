@@ -344,6 +344,9 @@ def _more_trouble(desk: Desk) -> None:
             created_at=utc(2, 9),
             updated_at=utc(2, 14),
         )
+        # A priority the policy no longer names is judged as medium.
+        add(status="in_progress", priority="legacy", created_at=utc(1, 9))
+        add(status="waiting_client", priority="legacy", created_at=utc(1, 9), updated_at=utc(3, 9))
 
 
 def select_one_client():
@@ -358,15 +361,25 @@ def select_one_tech():
     return select(Technician.id).limit(1)
 
 
-@pytest.mark.parametrize("max_ids", [1000, 3])
+@pytest.mark.parametrize(("max_ids", "targets"), [(1000, None), (3, None), (1000, "custom")])
 def test_every_check_equals_the_rules_over_every_ticket_on_a_demo_desk(
-    desk: Desk, max_ids: int
+    desk: Desk, max_ids: int, targets: str | None
 ) -> None:
     from dispatch_tui import demo
     from dispatch_tui.rules.health import HealthThresholds
+    from dispatch_tui.services.settings import SLA_TARGETS, write_setting
 
     demo.generate(desk, tickets=1500, now=DEMO_NOW)
     _more_trouble(desk)
+    if targets:
+        # Two priorities sharing a target, and medium (the fallback) moved.
+        custom = {
+            "low": {"resolution": 480},
+            "high": {"resolution": 480},
+            "medium": {"resolution": 300},
+        }
+        with desk.db.write() as session:
+            write_setting(session, "tester", SLA_TARGETS, custom)
     thresholds = HealthThresholds(max_ids=max_ids)
     for now in (DEMO_NOW, DEMO_NOW + timedelta(hours=15), DEMO_NOW + timedelta(days=4)):
         expected = _straight(desk, now, thresholds)
