@@ -51,7 +51,7 @@ from dispatch_tui.rules.health import (
     TicketFacts,
 )
 from dispatch_tui.rules.holidays import closed_dates
-from dispatch_tui.rules.sla_due import DueTimeline
+from dispatch_tui.rules.sla_due import DueTimeline, timeline_for
 from dispatch_tui.rules.utilization import IsoWeek, available_hours
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
@@ -359,7 +359,9 @@ def _timeline(rows: list[TicketFacts], now: datetime, ctx: HealthContext) -> Due
     if not rows:
         return None
     first = max(min(r.created_at for r in rows), now - timedelta(days=TIMELINE_DAYS))
-    return DueTimeline(ctx.calendar, first, now + timedelta(days=1))
+    # Laid out past now (timeline_for adds months): a due moment beyond the timeline
+    # is walked, and the tickets not yet late are exactly the ones whose is ahead.
+    return timeline_for(ctx.calendar, first, now)
 
 
 def _split_ids(text: str | None) -> list[int]:
