@@ -423,6 +423,8 @@ def generate(
                     "first_response_at": triaged,
                     "engaged_at": engaged,
                     "resolved_at": resolved,
+                    # A bulk insert fires no ORM hook: the flag is set with the note below.
+                    "resolution_noted": bool(resolved),
                     "closed_at": closed,
                     "updated_at": closed or resolved or engaged or triaged,
                     "updated_by": "demo",
