@@ -16,10 +16,17 @@ from dispatch_tui.store.models import Holiday
 MAX_HOLIDAYS = 1000
 
 
+#: Built once, and plain columns rather than Holiday objects: the policy (and so this)
+#: is read inside every triage's write lock, where both showed in profiles.
+_RULES = (
+    select(Holiday.name, Holiday.day, Holiday.rrule).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)
+)
+
+
 def load_holiday_rules(session: Session) -> list[HolidayRule]:
     """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
-    rows = session.exec(select(Holiday).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)).all()
-    return [HolidayRule(row.name, day=row.day, rrule=row.rrule) for row in rows]
+    rows = session.exec(_RULES).all()
+    return [HolidayRule(name, day=day, rrule=rrule) for name, day, rrule in rows]
 
 
 def add_holiday(
