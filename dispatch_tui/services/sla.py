@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from dispatch_tui.rules.sla import ClockState, TicketTimes, minutes_to_breach, next_breach
+from dispatch_tui.rules.sla import ClockState, TicketTimes, minutes_to_breach_many, next_breach
 from dispatch_tui.services import settings
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store.models import Status
@@ -62,10 +62,12 @@ def minutes_left(
     keyed by ticket id: ``clocks(...)[id].minutes_left`` without the breach moments,
     for a queue that sorts and shows time left but not when it runs out."""
     now = now or utcnow()
-    return {
-        ticket.id: minutes_to_breach(ticket_times(ticket), now, policy.calendar, policy.sla)
-        for ticket in tickets
-    }
+    rows = list(tickets)
+    # One calendar walk for the whole queue, not one per ticket (same figures).
+    left = minutes_to_breach_many(
+        [ticket_times(ticket) for ticket in rows], now, policy.calendar, policy.sla
+    )
+    return {ticket.id: minutes for ticket, minutes in zip(rows, left, strict=True)}
 
 
 def breach_clocks(
