@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
+from sqlalchemy import Select
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
@@ -18,8 +20,19 @@ MAX_HOLIDAYS = 1000
 
 def load_holiday_rules(session: Session) -> list[HolidayRule]:
     """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
-    rows = session.exec(select(Holiday).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)).all()
-    return [HolidayRule(row.name, day=row.day, rrule=row.rrule) for row in rows]
+    # Columns through a statement built once, as Core: every screen refresh that needs
+    # the calendar reads these rows, and loading ORM entities cost more than the read.
+    rows = session.connection().execute(_rules_query())
+    return [HolidayRule(name, day=day, rrule=rrule) for name, day, rrule in rows]
+
+
+@lru_cache(maxsize=1)
+def _rules_query() -> Select:
+    return (
+        select(Holiday.name, Holiday.day, Holiday.rrule)
+        .order_by(col(Holiday.id))
+        .limit(MAX_HOLIDAYS)
+    )
 
 
 def add_holiday(
