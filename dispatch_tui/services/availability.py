@@ -99,10 +99,14 @@ def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
     techs = [StaffTech._make(row) for row in conn.execute(_staff_query())]
     if policy is not None:
         return Staff(policy.calendar.tz, policy.calendar.holiday_rules, techs)
-    # read_setting's meaning (the stored JSON, or the default when unset), in Core.
-    stored = conn.execute(_zone_query()).scalar()
-    zone = json.loads(stored) if stored is not None else DEFAULT_TIMEZONE
-    return Staff(parse_timezone(zone), tuple(load_holiday_rules(session)), techs)
+    return Staff(read_zone(session), tuple(load_holiday_rules(session)), techs)
+
+
+def read_zone(session: Session) -> ZoneInfo:
+    """The shop's time zone: ``read_setting``'s meaning (the stored JSON, or the
+    default when unset) through a Core statement built once."""
+    stored = session.connection().execute(_zone_query()).scalar()
+    return parse_timezone(json.loads(stored) if stored is not None else DEFAULT_TIMEZONE)
 
 
 def find_tech(session: Session, tech: str | int) -> Technician:

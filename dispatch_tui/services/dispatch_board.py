@@ -2,9 +2,10 @@
 in the order it should go out, each ticket's full triage record and the age of its
 last client update, and the roster.
 
-The work list runs on ix_ticket_tech_status (``assigned_tech_id IS NULL AND status =
-'triaged'``) instead of filtering a page of every triaged ticket in Python, and is
-ordered by priority, then business time left before the next SLA breach.
+The work list is chosen on ix_ticket_tech_status_priority (``assigned_tech_id IS NULL
+AND status = 'triaged'``, with priority and arrival in the index) instead of filtering
+a page of every triaged ticket in Python, and is ordered by priority, then business
+time left before the next SLA breach.
 """
 
 from __future__ import annotations
@@ -94,13 +95,20 @@ def _work_query(limit: int) -> Select:
         *((Ticket.priority == name, value) for name, value in PRIORITY_RANK.items()),
         else_=len(PRIORITY_RANK),
     )
+    # Which tickets make the board is decided on ix_ticket_tech_status_priority alone
+    # (priority and created_at are in it); only those rows are then read, instead of
+    # reading and sorting every triaged ticket's row with its description.
+    chosen = (
+        select(Ticket.id)
+        .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
+        .order_by(rank, col(Ticket.created_at), col(Ticket.id))
+        .limit(limit)
+    )
     return (
         select(*_WORK_COLUMNS, Client.name, Contact.name)
         .join(Client, Client.id == Ticket.client_id)
         .join(Contact, Contact.id == Ticket.contact_id, isouter=True)
-        .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
-        .order_by(rank, col(Ticket.created_at), col(Ticket.id))
-        .limit(limit)
+        .where(col(Ticket.id).in_(chosen))
     )
 
 
@@ -112,7 +120,10 @@ def unassigned_work(
     width = len(_WORK_COLUMNS)
     # Core rows, not the ORM's: no entities are wanted, and its row processing doubles the cost.
     rows = session.connection().execute(_work_query(limit)).all()
-    return [(WorkTicket._make(row[:width]), row[width], row[width + 1]) for row in rows]
+    found = [(WorkTicket._make(row[:width]), row[width], row[width + 1]) for row in rows]
+    # The chosen rows come back in no particular order: put them in the board's.
+    found.sort(key=lambda item: (_rank(item[0].priority), item[0].created_at, item[0].id))
+    return found
 
 
 def order_key(item: BoardTicket) -> tuple:

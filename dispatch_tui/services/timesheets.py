@@ -338,7 +338,7 @@ def set_utilization_thresholds(
 def _sums_query() -> Select:
     """Billable, total and pending billable hours per technician in [start, end).
 
-    Naming the active technicians keeps it on ix_time_entry_tech_start (a range per
+    Naming the active technicians keeps it on ix_time_entry_tech_start_hours (a range per
     technician) instead of scanning every entry ever logged. Built once and run as
     Core on the session's connection: building it and running it through the ORM
     session cost several times what SQLite takes to answer it.
