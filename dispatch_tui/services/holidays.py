@@ -23,7 +23,14 @@ def load_holiday_rules(session: Session) -> list[HolidayRule]:
     # Columns through a statement built once, as Core: every screen refresh that needs
     # the calendar reads these rows, and loading ORM entities cost more than the read.
     rows = session.connection().execute(_rules_query())
-    return [HolidayRule(name, day=day, rrule=rrule) for name, day, rrule in rows]
+    return [_rule(name, day, rrule) for name, day, rrule in rows]
+
+
+@lru_cache(maxsize=MAX_HOLIDAYS)
+def _rule(name: str, day: date | None, rrule: str | None) -> HolidayRule:
+    # A HolidayRule is frozen and a pure function of its row's values, but building one
+    # validates its RRULE (a parse): remembered by value, so an edited row is a new key.
+    return HolidayRule(name, day=day, rrule=rrule)
 
 
 @lru_cache(maxsize=1)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
@@ -58,10 +60,16 @@ def read_settings(session: Session, keys: Iterable[str]) -> dict[str, Any]:
     is not remembered by the session, so every policy load paid for each one again.
     """
     wanted = list(keys)
-    rows = session.exec(
-        select(Setting.key, Setting.value).where(col(Setting.key).in_(wanted))
-    ).all()
+    # A statement built once, run as Core: the policy is read at every board refresh.
+    rows = session.connection().execute(_settings_query(), {"keys": wanted})
     return {key: json.loads(value) for key, value in rows}
+
+
+@lru_cache(maxsize=1)
+def _settings_query() -> Select:
+    return select(Setting.key, Setting.value).where(
+        col(Setting.key).in_(bindparam("keys", expanding=True))
+    )
 
 
 def write_setting(session: Session, actor: str, key: str, value: Any) -> None:
