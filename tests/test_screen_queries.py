@@ -15,7 +15,15 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from dispatch_tui import demo
-from dispatch_tui.services import Desk, dispatch_board, roster, settings, sla, timesheets
+from dispatch_tui.services import (
+    Desk,
+    dispatch_board,
+    followup,
+    roster,
+    settings,
+    sla,
+    timesheets,
+)
 from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
@@ -332,6 +340,14 @@ def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: D
     # The board reads plain columns and only the minutes left; the tickets it shows,
     # their order, their fields and their time left are what the ORM objects and the
     # full clocks gave.
+    with demo_desk.db.read() as session:
+        first, second = session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
+            .limit(2)
+        ).all()
+    for ticket_id, text_ in ((first, "called back"), (first, "again"), (second, "mailed")):
+        followup.log_client_update(demo_desk, ticket_id, text_)
     now = utcnow()
     data = dispatch_board.dispatch_data(demo_desk, now)
     assert data.tickets, "the demo desk should have triaged, unassigned work"
@@ -353,6 +369,12 @@ def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: D
             )
             clock = clocks[item.ticket.id]
             assert item.minutes_left == (None if clock is None else clock.minutes_left)
+        # Read with the rows now; the separate grouped query gave the same.
+        updates = followup.last_client_updates(session, ids)
+        assert len(updates) >= 2
+        assert {b.ticket.id: b.last_client_update for b in data.tickets} == {
+            i: updates.get(i) for i in ids
+        }
     assert data.tickets == sorted(data.tickets, key=dispatch_board.order_key)
 
 

@@ -479,15 +479,12 @@ def minutes_to_breach_many(
     results: list[float | None] = [None] * len(tickets)
     plain: list[int] = []
     arrivals: list[datetime] = []
+    # windows_from looks HORIZON_DAYS days on from the arrival's local date, less one.
+    horizon = now - timedelta(days=HORIZON_DAYS - 2)
     for i, ticket in enumerate(tickets):
         created = _aware(ticket.created_at, "start").astimezone(UTC)
         arrivals.append(created)
-        if (
-            not ticket.pauses
-            and created <= now
-            # windows_from looks HORIZON_DAYS days on from the arrival's local date, less one.
-            and now - created < timedelta(days=HORIZON_DAYS - 2)
-        ):
+        if not ticket.pauses and horizon < created <= now:
             plain.append(i)
         else:
             results[i] = minutes_to_breach(ticket, now, calendar, policy)

@@ -172,7 +172,7 @@ def last_client_updates(session: Session, ticket_ids: Iterable[int]) -> dict[int
         return {}
     rows = session.connection().execute(_last_updates_query(), {"ids": ids}).all()
     # MAX() over a custom column type comes back as text; parse it like the column would.
-    return {ticket_id: _as_time(value) for ticket_id, value in rows if value is not None}
+    return {ticket_id: as_time(value) for ticket_id, value in rows if value is not None}
 
 
 @lru_cache(maxsize=1)
@@ -188,7 +188,8 @@ def _last_updates_query() -> Select:
     )
 
 
-def _as_time(value: object) -> datetime:
+def as_time(value: object) -> datetime:
+    """A MAX() of a time column as the column reads it (SQLite may return the text)."""
     from dispatch_tui.store.types import UTCDateTime
 
     if isinstance(value, datetime):

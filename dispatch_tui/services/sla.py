@@ -18,21 +18,27 @@ from dispatch_tui.services.desk import Desk
 from dispatch_tui.store.models import Status
 from dispatch_tui.store.types import utcnow
 
+# The status values as plain strings: an enum member's ``.value`` is a descriptor call,
+# and a queue refresh asks four times per ticket.
+_WAITING_CLIENT = Status.WAITING_CLIENT.value
+_DONE = (Status.RESOLVED.value, Status.CLOSED.value)
+_NEW = Status.NEW.value
+
 
 def ticket_times(ticket: Any) -> TicketTimes:
     """Clock inputs from a Ticket or any row with its time fields (a TicketRow works:
     fields it lacks count as not happened yet)."""
     status = getattr(ticket, "status", None)
     pauses: tuple = ()
-    if status == Status.WAITING_CLIENT.value:
+    if status == _WAITING_CLIENT:
         pauses = ((getattr(ticket, "updated_at", None) or ticket.created_at, None),)
     resolved = getattr(ticket, "resolved_at", None)
-    if resolved is None and status in (Status.RESOLVED.value, Status.CLOSED.value):
+    if resolved is None and status in _DONE:
         resolved = getattr(ticket, "updated_at", None) or ticket.created_at
     return TicketTimes(
         created_at=ticket.created_at,
         # An untriaged ticket has no priority yet, whatever an importer guessed.
-        priority=None if status == Status.NEW.value else getattr(ticket, "priority", None),
+        priority=None if status == _NEW else getattr(ticket, "priority", None),
         first_response_at=getattr(ticket, "first_response_at", None),
         engaged_at=getattr(ticket, "engaged_at", None),
         resolved_at=resolved,
