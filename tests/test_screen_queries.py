@@ -708,3 +708,49 @@ def test_suggestions_from_plain_columns_match_the_orm_ticket_ranking(demo_desk: 
             got = suggestions.suggest_for(demo_desk, ticket_id, now=now)
             assert got == suggestions.Suggestions(ticket_id, client.name, expected)
     assert any(s.client_history for s in got.suggestions) or history == {}
+
+
+def test_schedule_board_calls_as_core_rows_match_the_orm_calls(demo_desk: Desk) -> None:
+    from dispatch_tui.services import schedule
+    from dispatch_tui.store.models import Client, Technician
+
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    seen = 0
+    for first, last in ((monday, monday + timedelta(days=6)), (NOW.date(), NOW.date())):
+        board = schedule.board(demo_desk, first, last)
+        start = datetime.combine(first, datetime.min.time(), tzinfo=board.zone)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=board.zone)
+        with demo_desk.db.read() as session:
+            calls = session.exec(
+                select(ServiceCall)
+                .where(
+                    col(ServiceCall.starts_at) < end,
+                    col(ServiceCall.starts_at) >= start - timedelta(hours=schedule.MAX_CALL_HOURS),
+                    col(ServiceCall.ends_at) > start,
+                )
+                .order_by(col(ServiceCall.starts_at), col(ServiceCall.id))
+            ).all()
+            expected = []
+            for call in calls:
+                ticket = session.get(Ticket, call.ticket_id)
+                tech = session.get(Technician, call.tech_id)
+                client = session.get(Client, ticket.client_id)
+                expected.append(
+                    schedule.CallRow(
+                        call.id,
+                        call.ticket_id,
+                        call.tech_id,
+                        tech.name,
+                        client.name,
+                        ticket.summary,
+                        call.starts_at,
+                        call.ends_at,
+                        call.firm,
+                        call.override_reason,
+                        call.created_by,
+                        call.version,
+                    )
+                )
+        assert board.calls == expected
+        seen += len(expected)
+    assert seen
