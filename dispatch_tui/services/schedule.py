@@ -205,7 +205,7 @@ def _query_calls(
     }
     if tech_id is not None:
         params["tech"] = tech_id
-    rows = session.connection().execute(_calls_query(tech_id is not None), params)
+    rows = session.connection().execute(_calls_query(tech_id is not None), params).all()
     return [CallRow(*row) for row in rows]
 
 
