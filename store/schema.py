@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def add_screen_query_indexes(conn: Connection) -> None:
@@ -104,11 +104,36 @@ def add_resolution_noted(conn: Connection) -> None:
 _HEALTH_INDEXES = {"ix_ticket_noted_status", "ix_ticket_status_engaged", "ix_ticket_status_created"}
 
 
+def widen_screen_indexes(conn: Connection) -> None:
+    """Schema 5: indexes that answer the board, suggestions, utilisation and the priority
+    mix without visiting rows or sorting a period (docs/schema.md, issue 9).
+
+    Three replace an index by a wider one with the same leading columns, so every
+    query that used the old one can use the new one. Safe to run twice.
+    """
+    for old in _WIDENED:
+        conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
+    for table in (models.Ticket.__table__, models.TimeEntry.__table__):
+        for index in table.indexes:
+            if index.name in _SCHEMA_5_INDEXES:
+                index.create(conn, checkfirst=True)
+
+
+#: Indexes schema 5 replaces by a wider one (see the models for the new ones).
+_WIDENED = ("ix_ticket_tech_status", "ix_ticket_client_created", "ix_time_entry_tech_start")
+_SCHEMA_5_INDEXES = {
+    "ix_ticket_tech_status_priority",
+    "ix_ticket_client_created_tech",
+    "ix_ticket_type_priority_created",
+    "ix_time_entry_tech_start_hours",
+}
+
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: add_screen_query_indexes,
     3: add_sla_due_columns,
     4: add_resolution_noted,
+    5: widen_screen_indexes,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
@@ -25,8 +26,17 @@ _RULES = (
 
 def load_holiday_rules(session: Session) -> list[HolidayRule]:
     """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
+    # session.exec (not the bare connection) so a holiday added earlier in the same
+    # transaction is flushed and seen; the statement is built once (see _RULES).
     rows = session.exec(_RULES).all()
-    return [HolidayRule(name, day=day, rrule=rrule) for name, day, rrule in rows]
+    return [_rule(name, day, rrule) for name, day, rrule in rows]
+
+
+@lru_cache(maxsize=MAX_HOLIDAYS)
+def _rule(name: str, day: date | None, rrule: str | None) -> HolidayRule:
+    # A HolidayRule is frozen and a pure function of its row's values, but building one
+    # validates its RRULE (a parse): remembered by value, so an edited row is a new key.
+    return HolidayRule(name, day=day, rrule=rrule)
 
 
 def add_holiday(
