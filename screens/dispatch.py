@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -50,6 +51,12 @@ if TYPE_CHECKING:
 #: Seconds between gate checks: a ticket recorded by anyone closes the gate, and the
 #: banner should say so about as fast as the header's counts do.
 GATE_SECONDS = 2.0
+#: The suggestions follow the cursor once it has rested this long: ranking every
+#: technician (a worker reading the roster and the ticket) for each row passed while
+#: an arrow key is held was most of the cost of a key, for lists nobody read. The
+#: assign keys never use a stale ranking: they look up the ticket under the cursor, and
+#: a ranking still pending starts at once (see ``action_pick``).
+SUGGEST_SETTLE_SECONDS = 0.08
 
 
 #: Notification titles for the refusals a dispatcher can act on.
@@ -89,6 +96,8 @@ class DispatchScreen(DeskScreen):
         self._sort = SortBy.PRIORITY
         #: Ranked technicians per ticket id, for this load of the board.
         self._ranked: dict[int, list[Suggestion]] = {}
+        #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
+        self._suggest_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="gate-banner")
@@ -216,9 +225,12 @@ class DispatchScreen(DeskScreen):
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self._selection_changed()
+        self._selection_changed(rest=True)
 
-    def _selection_changed(self) -> None:
+    def _selection_changed(self, *, rest: bool = False) -> None:
+        """Show the record and the suggestions of the ticket under the cursor; with
+        ``rest`` (a cursor move), rank it only once the cursor rests there."""
+        self._cancel_pending_ranking()
         item = self.selected()
         self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
         panel = self.query_one("#suggestions", SuggestionList)
@@ -231,7 +243,22 @@ class DispatchScreen(DeskScreen):
             panel.show(self._ranked[ticket_id], assign_key)
             return
         panel.show(None, assign_key)
-        self._suggest(ticket_id)
+        if rest:
+            self._suggest_timer = self.set_timer(SUGGEST_SETTLE_SECONDS, self._rank_selected)
+        else:
+            self._suggest(ticket_id)
+
+    def _cancel_pending_ranking(self) -> None:
+        if self._suggest_timer is not None:
+            self._suggest_timer.stop()
+            self._suggest_timer = None
+
+    def _rank_selected(self) -> None:
+        """Start ranking the ticket under the cursor now, unless it is ranked already."""
+        self._cancel_pending_ranking()
+        item = self.selected()
+        if item is not None and (item.ticket.id or 0) not in self._ranked:
+            self._suggest(item.ticket.id or 0)
 
     @work(thread=True, exclusive=True, group="dispatch-suggest", exit_on_error=False)
     def _suggest(self, ticket_id: int) -> None:
@@ -287,6 +314,9 @@ class DispatchScreen(DeskScreen):
             return
         ranked = self._ranked.get(item.ticket.id or 0)
         if ranked is None:
+            if self._suggest_timer is not None:
+                # The cursor has not rested yet: rank this ticket now, not in 80 ms.
+                self._rank_selected()
             self.notify("Still working out the suggestions; try again in a moment.", markup=False)
             return
         if not 1 <= number <= min(len(ranked), MAX_PICK):
