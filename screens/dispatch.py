@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
@@ -66,6 +66,14 @@ REFUSAL_TITLES: dict[type[Exception], str] = {
 }
 
 
+def caption(widget: Widget, text: str) -> None:
+    """Show ``text`` (literally) as the widget's caption, its border title; a caption
+    set again unchanged repaints nothing (setting a border title repaints the widget)."""
+    if getattr(widget, "_caption", None) != text:
+        widget._caption = text  # type: ignore[attr-defined]
+        widget.border_title = Text(text)
+
+
 class DispatchScreen(DeskScreen):
     TITLE = "Dispatch"
     CSS_PATH = "dispatch.tcss"
@@ -100,24 +108,17 @@ class DispatchScreen(DeskScreen):
         self._suggest_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
+        # Captions are the border titles of what they caption, not widgets of their own:
+        # every widget is visited at each key and styled at each mount (see
+        # DispatchScreen.tcss), and this screen's keys are the dispatcher's commonest.
         yield Static(id="gate-banner")
         with Horizontal(id="top-row"):
-            with Vertical(id="work-pane"):
-                yield Static(id="work-caption", classes="caption")
-                yield KeyedTable(WORK_COLUMNS, id="queue")
-            with Vertical(id="side-pane"):
-                yield Static("Suggested technicians, best first", classes="caption")
-                with VerticalScroll(id="suggestions-scroll"):
-                    yield SuggestionList(id="suggestions")
+            yield KeyedTable(WORK_COLUMNS, id="queue")
+            with VerticalScroll(id="suggestions-scroll"):
+                yield SuggestionList(id="suggestions")
         with Horizontal(id="bottom-row"):
             yield TriageRecord(id="record")
-            with Vertical(id="roster-pane"):
-                yield Static(
-                    "Roster: now, open, queued h, utilisation (target 75%)",
-                    classes="caption",
-                    id="roster-caption",
-                )
-                yield KeyedTable(ROSTER_COLUMNS, id="roster")
+            yield KeyedTable(ROSTER_COLUMNS, id="roster")
 
     def loading_widgets(self) -> list[Widget]:
         return [self.query_one("#queue"), self.query_one("#roster")]
@@ -132,6 +133,8 @@ class DispatchScreen(DeskScreen):
     # -- the triage gate --------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        caption(self.query_one("#suggestions-scroll"), "Suggested technicians, best first")
+        caption(self.query_one("#roster"), "Roster: now, open, queued h, utilisation (target 75%)")
         self.set_interval(GATE_SECONDS, self._poll_gate)
         self._poll_gate()
         self.work_table.focus()
@@ -198,8 +201,9 @@ class DispatchScreen(DeskScreen):
         self._marks &= present
         self.show_gate(data.gate)
         self._show_work()
-        self.query_one("#roster-caption", Static).update(
-            Text(f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}")
+        caption(
+            self.query_one("#roster"),
+            f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}",
         )
         self.query_one("#roster", KeyedTable).show_rows(roster_rows(data.roster))
         self._selection_changed()
@@ -210,9 +214,9 @@ class DispatchScreen(DeskScreen):
         now = datetime.now(UTC)
         self._items = sort_tickets(self._data.tickets, self._sort)
         marked = f", {len(self._marks)} marked" if self._marks else ""
-        show_text(
-            self.query_one("#work-caption", Static),
-            Text(f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}."),
+        caption(
+            self.work_table,
+            f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}.",
         )
         self.work_table.show_rows(
             [(b.ticket.id, work_row(b, b.ticket.id in self._marks, now)) for b in self._items]
