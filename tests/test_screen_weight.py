@@ -61,6 +61,16 @@ async def test_triage_and_dispatch_keep_their_widget_budget(desk_file: Path) -> 
         choices = str(panel.query_one("#choices", Static).render())
         assert "critical" in choices.splitlines()[-1] or "high" in choices.splitlines()[-1]
         assert len(panel.query(Input)) == 9
+        # The notice that takes the queue's place is mounted when first needed.
+        assert not screen.query("#gate-open")
+        await pilot.press("slash", *"zzz")
+        await pilot.pause()
+        gate = screen.query_one("#gate-open", Static)
+        assert gate.display and "No waiting ticket matches 'zzz'" in str(gate.render())
+        assert not panel.display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not gate.display and panel.display
 
         await pilot.press("f4")
         await settle(app, pilot)
