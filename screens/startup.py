@@ -14,6 +14,9 @@ from textual.widgets import LoadingIndicator, Static
 from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.textsafe import plain
 
+#: The refresh interval of Textual's LoadingIndicator (it sets this on mount).
+SPIN_SECONDS = 1 / 16
+
 
 class StartupScreen(Screen[None]):
     """Shown while a worker opens (and possibly migrates) the database file."""
@@ -30,6 +33,17 @@ class StartupScreen(Screen[None]):
             yield Static(Text(f"Opening {plain(self._source)}"), classes="message")
             yield LoadingIndicator()
         yield KeyBar()
+
+    def on_screen_suspend(self) -> None:
+        # Once the desk is open this screen stays under the sections (it is the default
+        # mode's), and its spinner would go on waking the app 16 times a second for
+        # nothing on screen, also in the middle of every key. It spins only while shown.
+        for indicator in self.query(LoadingIndicator):
+            indicator.auto_refresh = None
+
+    def on_screen_resume(self) -> None:
+        for indicator in self.query(LoadingIndicator):
+            indicator.auto_refresh = SPIN_SECONDS
 
 
 class DatabaseErrorScreen(Screen[None]):
