@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlmodel import Session
 
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.errors import StaleRecord
 from dispatch_tui.store.models import Status, Technician, Ticket
 
@@ -43,11 +44,11 @@ _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 def ticket_row(session: Session, ticket_id: int) -> Row[Any] | None:
     """The ticket's whole row (attribute access like a Ticket), or None."""
-    return session.connection().execute(_TICKET_ROW, {"b_id": ticket_id}).first()
+    return connection_for(session).execute(_TICKET_ROW, {"b_id": ticket_id}).first()
 
 
 def technician_row(session: Session, tech_id: int) -> Row[Any] | None:
-    return session.connection().execute(_TECH_BY_ID, {"b_id": tech_id}).first()
+    return connection_for(session).execute(_TECH_BY_ID, {"b_id": tech_id}).first()
 
 
 def find_technician_row(session: Session, name_or_id: str) -> Row[Any] | None:
@@ -56,12 +57,12 @@ def find_technician_row(session: Session, name_or_id: str) -> Row[Any] | None:
         found = technician_row(session, int(name_or_id))
         if found is not None:
             return found
-    return session.connection().execute(_TECH_BY_NAME, {"b_name": name_or_id.lower()}).first()
+    return connection_for(session).execute(_TECH_BY_NAME, {"b_name": name_or_id.lower()}).first()
 
 
 def count_untriaged(session: Session) -> int:
     """Tickets still ``new``: the triage gate's count, in the caller's transaction."""
-    return int(session.connection().execute(_UNTRIAGED).scalar_one())
+    return int(connection_for(session).execute(_UNTRIAGED).scalar_one())
 
 
 def _update_for(table: Table, names: tuple[str, ...]) -> Any:
@@ -89,7 +90,7 @@ def update_versioned(
     names = tuple(sorted(values))
     params = {f"v_{name}": values[name] for name in names}
     params["b_id"], params["b_version"] = row_id, version
-    result = session.connection().execute(_update_for(table, names), params)
+    result = connection_for(session).execute(_update_for(table, names), params)
     if result.rowcount != 1:
         raise StaleRecord(
             f"a {table.name} record was changed by someone else since you read it; "

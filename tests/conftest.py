@@ -46,6 +46,7 @@ PG_ENV = "DISPATCH_TUI_TEST_POSTGRES"
 BOTH_BACKENDS = {
     "test_store",
     "test_store_bulk",
+    "test_store_core",
     "test_store_writes",
     "test_changes_claims",
     "test_dispatch_services",

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import AuditEvent
 from dispatch_tui.store.types import utcnow
 
@@ -46,7 +47,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write one audit event in the session's transaction, now (not at the next flush)."""
-    session.connection().execute(
+    connection_for(session).execute(
         _INSERT,
         {
             "at": utcnow(),

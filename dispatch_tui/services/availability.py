@@ -26,6 +26,7 @@ from dispatch_tui.services.settings import (
     parse_timezone,
 )
 from dispatch_tui.store import queries
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import OutOfOffice, Setting, Technician
 
 #: The longest out-of-office period accepted, so range queries can bound their scan.
@@ -105,7 +106,7 @@ def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
 def read_zone(session: Session) -> ZoneInfo:
     """The shop's time zone: ``read_setting``'s meaning (the stored JSON, or the
     default when unset) through a Core statement built once."""
-    stored = session.connection().execute(_zone_query()).scalar()
+    stored = connection_for(session).execute(_zone_query()).scalar()
     return parse_timezone(json.loads(stored) if stored is not None else DEFAULT_TIMEZONE)
 
 

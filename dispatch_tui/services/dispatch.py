@@ -34,6 +34,7 @@ from dispatch_tui.services import audit
 from dispatch_tui.services.conflicts import check_version, stale_guard
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import queries, writes
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import OPEN_STATUSES, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -225,7 +226,7 @@ _QUEUE_END = select(func.max(Ticket.queue_position)).where(
 
 def next_queue_position(session: Session, tech_id: int) -> int:
     """One past the last open ticket in the technician's queue: new work goes to the end."""
-    last = session.connection().execute(_QUEUE_END, {"b_tech": tech_id}).scalar()
+    last = connection_for(session).execute(_QUEUE_END, {"b_tech": tech_id}).scalar()
     return (last or 0) + 1
 
 

@@ -25,6 +25,7 @@ from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
 from dispatch_tui.store import queries
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Client, Contact, Note, NoteKind, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -133,7 +134,7 @@ def _work(
     """``unassigned_work`` with each ticket's last client update (None: never)."""
     width = len(_WORK_COLUMNS)
     # Core rows, not the ORM's: no entities are wanted, and its row processing doubles the cost.
-    rows = session.connection().execute(_work_query(limit)).all()
+    rows = connection_for(session).execute(_work_query(limit)).all()
     found = [
         (
             WorkTicket._make(row[:width]),

@@ -21,6 +21,7 @@ from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.services import audit
 from dispatch_tui.services.conflicts import check_version, stale_guard
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
@@ -170,7 +171,7 @@ def last_client_updates(session: Session, ticket_ids: Iterable[int]) -> dict[int
     ids = list(ticket_ids)[:DEFAULT_LIMIT]
     if not ids:
         return {}
-    rows = session.connection().execute(_last_updates_query(), {"ids": ids}).all()
+    rows = connection_for(session).execute(_last_updates_query(), {"ids": ids}).all()
     # MAX() over a custom column type comes back as text; parse it like the column would.
     return {ticket_id: as_time(value) for ticket_id, value in rows if value is not None}
 

@@ -62,6 +62,7 @@ from dispatch_tui.services.availability import (
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import ShopPolicy, load_policy, read_setting, write_setting
 from dispatch_tui.store import queries
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Note,
@@ -392,7 +393,7 @@ def _ticket_checks(
             "max_ids": t.max_ids,
         }
         params.update({_priority_key(priorities, name): cutoffs[name] for name in priorities})
-        row = session.connection().execute(_statement(priorities, exact), params).one()
+        row = connection_for(session).execute(_statement(priorities, exact), params).one()
         values = iter(row)
         for check_id in exact:
             if check_id == "time_entries_pending_approval":
@@ -411,7 +412,7 @@ def _ticket_checks(
             "new_before": now - timedelta(minutes=ctx.sla.untriaged_first_response()),
             "late_latest": max(cutoffs.values()),
         }
-        found = session.connection().execute(_by_calendar(), params)
+        found = connection_for(session).execute(_by_calendar(), params)
         rows = [TicketFacts(*row) for row in found]
         if "untriaged_past_first_response" in wanted:
             new = [r for r in rows if r.status == Status.NEW.value]

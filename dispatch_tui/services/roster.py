@@ -32,6 +32,7 @@ from dispatch_tui.services.availability import (
 )
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Ticket
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
@@ -158,7 +159,7 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
     found: dict[int, tuple[int, float]] = {tech_id: (0, 0.0) for tech_id in ids}
     if not ids:
         return found
-    rows = session.connection().execute(_open_counts_query(), {"ids": ids}).all()
+    rows = connection_for(session).execute(_open_counts_query(), {"ids": ids}).all()
     for tech_id, status, count, hours in rows:
         open_count, ready_hours = found[tech_id]
         if status in _READY:

@@ -41,6 +41,7 @@ from dispatch_tui.services.availability import (
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
@@ -205,7 +206,7 @@ def _query_calls(
     }
     if tech_id is not None:
         params["tech"] = tech_id
-    rows = session.connection().execute(_calls_query(tech_id is not None), params).all()
+    rows = connection_for(session).execute(_calls_query(tech_id is not None), params).all()
     return [CallRow(*row) for row in rows]
 
 

@@ -19,6 +19,7 @@ from dispatch_tui.errors import NotFound
 from dispatch_tui.rules import suggest
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import TechLoad, tech_loads
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Client, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -41,7 +42,7 @@ def client_history(
     Counted on ix_ticket_client_created_tech alone (the technician is in the index), so
     a busy client's months of tickets cost index entries, not a row read each.
     """
-    rows = session.connection().execute(
+    rows = connection_for(session).execute(
         _history_query(), {"client": client_id, "since": now - timedelta(days=days)}
     )
     return {tech_id: count for tech_id, count in rows if tech_id is not None}
@@ -137,7 +138,7 @@ def suggest_for(
     """Every active technician for the ticket, best first, each with reasons."""
     now = now or utcnow()
     with desk.db.read() as session:
-        row = session.connection().execute(_ticket_query(), {"id": ticket_id}).first()
+        row = connection_for(session).execute(_ticket_query(), {"id": ticket_id}).first()
         if row is None:
             raise NotFound(f"no ticket #{ticket_id}")
         ticket = TicketRow._make(row)

@@ -32,6 +32,7 @@ from dispatch_tui.services.availability import (
 )
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import write_setting
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Client, Setting, Technician, Ticket, TimeEntry
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
@@ -281,7 +282,7 @@ def _thresholds(session: Session) -> Thresholds:
     default = Thresholds()
     # The three settings in one query (read_setting would run one each, and a key
     # that is not set, the usual case, is not remembered by the session).
-    rows = session.connection().execute(_thresholds_query()).all()
+    rows = connection_for(session).execute(_thresholds_query()).all()
     try:
         stored = {key: json.loads(value) for key, value in rows}
         return Thresholds(
@@ -397,7 +398,7 @@ def utilization_in(
     # One aggregate row per technician, whatever the number of entries.
     sums = {
         tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
-        for tech_id, billable, total, pending in session.connection().execute(
+        for tech_id, billable, total, pending in connection_for(session).execute(
             _sums_query(), {"ids": ids, "start": start, "end": end}
         )
     }
