@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -63,7 +64,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tree, revision = source.export(args.rev, dbs.CACHE)
         source.use(tree)
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
-    work = dbs.CACHE / "work"
+    # One folder per run: two benches sharing a cache (BENCH_CACHE) must neither
+    # measure each other's working copies nor delete them when the first one ends.
+    work = dbs.CACHE / f"work-{os.getpid()}"
     results: dict[str, Any] = {
         "machine": machine.facts(),
         "revision": revision,

@@ -168,8 +168,8 @@ def _app_worker(path: str, ids: list[int], count: int, n: int, barrier: Barrier,
     from sqlalchemy import event
 
     from dispatch_tui.services import audit
-    from dispatch_tui.store import Database, StoreError
-    from dispatch_tui.store.models import Technician, Ticket
+    from dispatch_tui.store import Database, StoreError, writes
+    from dispatch_tui.store.models import Technician
     from dispatch_tui.store.types import utcnow
 
     db = Database(path, lock_timeout=LOCK_TIMEOUT_S)
@@ -193,21 +193,25 @@ def _app_worker(path: str, ids: list[int], count: int, n: int, barrier: Barrier,
         ticket_id = ids[(i + n) % len(ids)]
         asked = time.monotonic()
         try:
+            # What services/triage.py and services/dispatch.py do inside the lock: read
+            # the ticket row, write the audit event, one version-checked UPDATE of the
+            # changed columns (store/writes.py); the gate count, technician lookup and
+            # policy those services also read are left out, as the floor has no twin.
             with db.write() as session:
                 waited += time.monotonic() - asked
-                ticket = session.get(Ticket, ticket_id)
+                ticket = writes.ticket_row(session, ticket_id)
                 assert ticket is not None
                 if i % 2 == 0:  # triage-like: refine the estimate
-                    ticket.estimate_hours = (ticket.estimate_hours or 0) + 0.25
+                    values = {"estimate_hours": (ticket.estimate_hours or 0) + 0.25}
                     action = "ticket.triage"
                 else:  # assign-like: hand it to the next technician
                     holder = ticket.assigned_tech_id
                     current = techs.index(holder) if holder in techs else -1
-                    ticket.assigned_tech_id = techs[(current + 1) % len(techs)]
+                    values = {"assigned_tech_id": techs[(current + 1) % len(techs)]}
                     action = "ticket.assign"
-                ticket.updated_at = utcnow()
-                ticket.updated_by = actor
+                values |= {"updated_at": utcnow(), "updated_by": actor}
                 audit.record(session, actor, action, "ticket", ticket_id, "bench")
+                writes.update_versioned(session, writes.TICKET, ticket_id, ticket.version, values)
             committed += 1
         except StoreError:
             errors += 1

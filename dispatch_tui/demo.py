@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dispatch_tui.demo_calls import DemoCallBook
 from dispatch_tui.rules.priority import compute_priority
+from dispatch_tui.rules.schedule import Absence, named_holidays
+from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit, sla_stamps
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import TIMEZONE, load_policy, write_setting
@@ -175,6 +178,10 @@ STATUS_BY_AGE = [
 
 #: Tickets generated between writes; bounds the generator's memory at any desk size.
 FLUSH_EVERY = 10_000
+#: Tickets estimated over this many hours get a first visit of this length booked.
+CALL_HOURS = 4
+#: How far ahead the demo books; a call that finds no room by then stays "to book".
+CALL_WINDOW_DAYS = 14
 
 OPEN_ASSIGNED = {"assigned", "in_progress", "waiting_client", "waiting_vendor", "on_hold"}
 
@@ -297,6 +304,27 @@ def generate(
         )
 
         stamp = sla_stamps.stamp_of(policy)
+        # Service calls go only where the Schedule screen itself would book them.
+        calls = DemoCallBook(
+            zone=policy.calendar.tz,
+            first=now.date(),
+            last=(now + timedelta(days=CALL_WINDOW_DAYS)).date(),
+            length=timedelta(hours=CALL_HOURS),
+            hours={
+                tech.id or 0: WorkingHours.parse(tech.work_days, tech.work_start, tech.work_end)
+                for tech in tech_rows
+            },
+            holidays=named_holidays(
+                policy.calendar.holiday_rules,
+                now.date(),
+                (now + timedelta(days=CALL_WINDOW_DAYS)).date(),
+            ),
+            absences={
+                tech_ids[1]: [
+                    Absence(0, ooo_start, ooo_start + timedelta(days=2), "training course")
+                ]
+            },
+        )
 
         def sla(created: datetime, priority: str | None) -> dict[str, Any]:
             due = sla_stamps.due_of(created, priority, policy, timeline, stamp)
@@ -395,6 +423,8 @@ def generate(
                     "first_response_at": triaged,
                     "engaged_at": engaged,
                     "resolved_at": resolved,
+                    # A bulk insert fires no ORM hook: the flag is set with the note below.
+                    "resolution_noted": bool(resolved),
                     "closed_at": closed,
                     "updated_at": closed or resolved or engaged or triaged,
                     "updated_by": "demo",
@@ -440,16 +470,21 @@ def generate(
                         "version": 1,
                     }
                 )
-            if tech_id and estimate > 4 and status in OPEN_ASSIGNED:
+            if tech_id and estimate > CALL_HOURS and status in OPEN_ASSIGNED:
                 day = now + timedelta(days=rng.randrange(1, 10))
-                start = _business_moment(rng, day).replace(minute=0)
+                wanted = _business_moment(rng, day).replace(minute=0)
+                firm = rng.random() < 0.7
+                start = calls.book(tech_id, wanted)
+            else:
+                start = None
+            if tech_id and start is not None:
                 call_rows.append(
                     {
                         "ticket_id": ticket_id,
                         "tech_id": tech_id,
                         "starts_at": start,
-                        "ends_at": start + timedelta(hours=min(estimate, 4)),
-                        "firm": rng.random() < 0.7,
+                        "ends_at": start + timedelta(hours=CALL_HOURS),
+                        "firm": firm,
                         "override_reason": None,
                         "created_by": "demo",
                         "created_at": triaged,

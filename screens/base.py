@@ -10,6 +10,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -49,6 +50,13 @@ class DeskScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "reload", "Refresh", id="desk.refresh"),
     ]
+    # Textual's Screen repaints every line of the screen when the focus moves (its
+    # ``focused`` reactive repaints). Here the widgets that gain and lose the focus
+    # repaint themselves (their :focus styles, the table's cursor colours) and the key
+    # bar follows the bindings, so moving the focus (opening a ticket in Triage, esc
+    # back to the queue) repaints those, not the whole screen. Only the repaint changes:
+    # the focus itself, its watcher and the bindings work as in Textual.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     # Class-level defaults (replaced per instance on first use), so that subclasses
     # with their own __init__ need nothing extra for live refresh.
     _live_pending: tuple[Changes, ...] = ()

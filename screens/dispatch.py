@@ -21,7 +21,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -50,6 +51,12 @@ if TYPE_CHECKING:
 #: Seconds between gate checks: a ticket recorded by anyone closes the gate, and the
 #: banner should say so about as fast as the header's counts do.
 GATE_SECONDS = 2.0
+#: The suggestions follow the cursor once it has rested this long: ranking every
+#: technician (a worker reading the roster and the ticket) for each row passed while
+#: an arrow key is held was most of the cost of a key, for lists nobody read. The
+#: assign keys never use a stale ranking: they look up the ticket under the cursor, and
+#: a ranking still pending starts at once (see ``action_pick``).
+SUGGEST_SETTLE_SECONDS = 0.08
 
 
 #: Notification titles for the refusals a dispatcher can act on.
@@ -57,6 +64,14 @@ REFUSAL_TITLES: dict[type[Exception], str] = {
     GateClosed: "Gate closed",
     EditConflict: "Changed by someone else",
 }
+
+
+def caption(widget: Widget, text: str) -> None:
+    """Show ``text`` (literally) as the widget's caption, its border title; a caption
+    set again unchanged repaints nothing (setting a border title repaints the widget)."""
+    if getattr(widget, "_caption", None) != text:
+        widget._caption = text  # type: ignore[attr-defined]
+        widget.border_title = Text(text)
 
 
 class DispatchScreen(DeskScreen):
@@ -89,26 +104,21 @@ class DispatchScreen(DeskScreen):
         self._sort = SortBy.PRIORITY
         #: Ranked technicians per ticket id, for this load of the board.
         self._ranked: dict[int, list[Suggestion]] = {}
+        #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
+        self._suggest_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
+        # Captions are the border titles of what they caption, not widgets of their own:
+        # every widget is visited at each key and styled at each mount (see
+        # DispatchScreen.tcss), and this screen's keys are the dispatcher's commonest.
         yield Static(id="gate-banner")
         with Horizontal(id="top-row"):
-            with Vertical(id="work-pane"):
-                yield Static(id="work-caption", classes="caption")
-                yield KeyedTable(WORK_COLUMNS, id="queue")
-            with Vertical(id="side-pane"):
-                yield Static("Suggested technicians, best first", classes="caption")
-                with VerticalScroll(id="suggestions-scroll"):
-                    yield SuggestionList(id="suggestions")
+            yield KeyedTable(WORK_COLUMNS, id="queue")
+            with VerticalScroll(id="suggestions-scroll"):
+                yield SuggestionList(id="suggestions")
         with Horizontal(id="bottom-row"):
             yield TriageRecord(id="record")
-            with Vertical(id="roster-pane"):
-                yield Static(
-                    "Roster: now, open, queued h, utilisation (target 75%)",
-                    classes="caption",
-                    id="roster-caption",
-                )
-                yield KeyedTable(ROSTER_COLUMNS, id="roster")
+            yield KeyedTable(ROSTER_COLUMNS, id="roster")
 
     def loading_widgets(self) -> list[Widget]:
         return [self.query_one("#queue"), self.query_one("#roster")]
@@ -123,6 +133,8 @@ class DispatchScreen(DeskScreen):
     # -- the triage gate --------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        caption(self.query_one("#suggestions-scroll"), "Suggested technicians, best first")
+        caption(self.query_one("#roster"), "Roster: now, open, queued h, utilisation (target 75%)")
         self.set_interval(GATE_SECONDS, self._poll_gate)
         self._poll_gate()
         self.work_table.focus()
@@ -193,8 +205,9 @@ class DispatchScreen(DeskScreen):
         self._marks &= present
         self.show_gate(data.gate)
         self._show_work()
-        self.query_one("#roster-caption", Static).update(
-            Text(f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}")
+        caption(
+            self.query_one("#roster"),
+            f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}",
         )
         self.query_one("#roster", KeyedTable).show_rows(roster_rows(data.roster))
         self._selection_changed()
@@ -205,9 +218,9 @@ class DispatchScreen(DeskScreen):
         now = datetime.now(UTC)
         self._items = sort_tickets(self._data.tickets, self._sort)
         marked = f", {len(self._marks)} marked" if self._marks else ""
-        show_text(
-            self.query_one("#work-caption", Static),
-            Text(f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}."),
+        caption(
+            self.work_table,
+            f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}.",
         )
         self.work_table.show_rows(
             [(b.ticket.id, work_row(b, b.ticket.id in self._marks, now)) for b in self._items]
@@ -220,9 +233,12 @@ class DispatchScreen(DeskScreen):
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self._selection_changed()
+        self._selection_changed(rest=True)
 
-    def _selection_changed(self) -> None:
+    def _selection_changed(self, *, rest: bool = False) -> None:
+        """Show the record and the suggestions of the ticket under the cursor; with
+        ``rest`` (a cursor move), rank it only once the cursor rests there."""
+        self._cancel_pending_ranking()
         item = self.selected()
         self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
         panel = self.query_one("#suggestions", SuggestionList)
@@ -235,7 +251,22 @@ class DispatchScreen(DeskScreen):
             panel.show(self._ranked[ticket_id], assign_key)
             return
         panel.show(None, assign_key)
-        self._suggest(ticket_id)
+        if rest:
+            self._suggest_timer = self.set_timer(SUGGEST_SETTLE_SECONDS, self._rank_selected)
+        else:
+            self._suggest(ticket_id)
+
+    def _cancel_pending_ranking(self) -> None:
+        if self._suggest_timer is not None:
+            self._suggest_timer.stop()
+            self._suggest_timer = None
+
+    def _rank_selected(self) -> None:
+        """Start ranking the ticket under the cursor now, unless it is ranked already."""
+        self._cancel_pending_ranking()
+        item = self.selected()
+        if item is not None and (item.ticket.id or 0) not in self._ranked:
+            self._suggest(item.ticket.id or 0)
 
     @work(thread=True, exclusive=True, group="dispatch-suggest", exit_on_error=False)
     def _suggest(self, ticket_id: int) -> None:
@@ -291,6 +322,9 @@ class DispatchScreen(DeskScreen):
             return
         ranked = self._ranked.get(item.ticket.id or 0)
         if ranked is None:
+            if self._suggest_timer is not None:
+                # The cursor has not rested yet: rank this ticket now, not in 80 ms.
+                self._rank_selected()
             self.notify("Still working out the suggestions; try again in a moment.", markup=False)
             return
         if not 1 <= number <= min(len(ranked), MAX_PICK):

@@ -14,6 +14,8 @@ from textual.widgets import LoadingIndicator, Static
 from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.textsafe import plain
 
+#: The refresh interval of Textual's LoadingIndicator (it sets this on mount).
+SPIN_SECONDS = 1 / 16
 #: Seconds of opening before the spinner shows. Opening a local file takes a fraction
 #: of that; a spinner flashing for it would only redraw the screen ~16 times a second
 #: while the opening worker needs the interpreter to itself.
@@ -41,7 +43,20 @@ class StartupScreen(Screen[None]):
         self.set_timer(SPINNER_DELAY_SECONDS, self._spin)
 
     def _spin(self) -> None:
-        self.query_one("#spinner", Vertical).mount(LoadingIndicator())
+        # Not once the desk is open: this screen then stays, hidden, under the sections.
+        if self.app.screen is self:
+            self.query_one("#spinner", Vertical).mount(LoadingIndicator())
+
+    def on_screen_suspend(self) -> None:
+        # Once the desk is open this screen stays under the sections (it is the default
+        # mode's), and its spinner would go on waking the app 16 times a second for
+        # nothing on screen, also in the middle of every key. It spins only while shown.
+        for indicator in self.query(LoadingIndicator):
+            indicator.auto_refresh = None
+
+    def on_screen_resume(self) -> None:
+        for indicator in self.query(LoadingIndicator):
+            indicator.auto_refresh = SPIN_SECONDS
 
 
 class DatabaseErrorScreen(Screen[None]):

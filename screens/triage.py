@@ -265,7 +265,8 @@ class TriageScreen(DeskScreen):
             yield Input(placeholder="/ filters the queue", compact=True, id="filter")
         yield KeyedTable(COLUMNS, id="queue")
         yield TriagePanel(self._client_lookup, self._contact_lookup, self.key, id="panel")
-        yield Static(id="gate-open")
+        # The "gate open" notice (#gate-open) is mounted the first time it is needed: a
+        # widget hidden for the whole session still costs every key (see TriagePanel).
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self._quiet_refresh)
@@ -410,9 +411,8 @@ class TriageScreen(DeskScreen):
         empty = self._data is not None and not self._data.items
         self.queue.display = not empty
         self.panel.display = bool(visible)
-        gate = self.query_one("#gate-open", Static)
-        gate.display = empty or not visible
-        if empty:
+        gate = self._gate_notice(needed=empty or not visible)
+        if gate is not None and empty:
             gate.update(
                 Text.assemble(
                     ("Gate open: ", "bold green"),
@@ -422,10 +422,24 @@ class TriageScreen(DeskScreen):
                     " to go to Dispatch.",
                 )
             )
-        elif not visible:
+        elif gate is not None and not visible:
             gate.update(Text(f"No waiting ticket matches {one_line(self._filter)!r}."))
         self.refresh_bindings()
         self._select(self.queue.current_key)
+
+    def _gate_notice(self, *, needed: bool) -> Static | None:
+        """The notice that takes the queue's place, shown when ``needed``; None while it
+        was never needed (it is mounted then, once)."""
+        found = self.query("#gate-open")
+        if found:
+            gate = cast(Static, found.first())
+        elif needed:
+            gate = Static(id="gate-open")
+            self.mount(gate, after="#panel")
+        else:
+            return None
+        gate.display = needed
+        return gate
 
     def _render_progress(self, now: datetime) -> None:
         if self._data is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, event, false, update
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -139,10 +139,23 @@ class Technician(Versioned, table=True):
 class Ticket(Versioned, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
-        # The triage queue (status='new' oldest first) and the dispatch board.
-        Index("ix_ticket_status_created", "status", "created_at"),
-        Index("ix_ticket_tech_status", "assigned_tech_id", "status", "queue_position"),
-        Index("ix_ticket_client_created", "client_id", "created_at"),
+        # The triage queue (status='new' oldest first) and the dispatch board. Schema 4
+        # adds priority and resolved_at: the health check "past the resolution target"
+        # then decides its open tickets in the index (0.4 against 3.5 ms at 100k).
+        Index("ix_ticket_status_created", "status", "created_at", "priority", "resolved_at"),
+        # Schema 5: also priority and created_at, so the board picks its work from the
+        # index alone and reads only the rows it shows.
+        Index(
+            "ix_ticket_tech_status_priority",
+            "assigned_tech_id",
+            "status",
+            "queue_position",
+            "priority",
+            "created_at",
+        ),
+        # Schema 5: also the technician, so "has worked this client" (suggestions)
+        # counts a client's recent tickets per technician from the index alone.
+        Index("ix_ticket_client_created_tech", "client_id", "created_at", "assigned_tech_id"),
         # Reports count tickets by when they arrived, whatever their status.
         Index("ix_ticket_created", "created_at"),
         # The escalated-untouched health check: few rows, found without a status scan.
@@ -155,6 +168,9 @@ class Ticket(Versioned, table=True):
         Index("ix_ticket_status_tech_estimate", "status", "assigned_tech_id", "estimate_hours"),
         # The priority mix of a period: type and priority of the tickets that arrived in it.
         Index("ix_ticket_created_type_priority", "created_at", "ticket_type", "priority"),
+        # Schema 5: the priority mix counts each (type, priority) pair's arrivals in a
+        # period as one range of this index, with no sort of the period's tickets.
+        Index("ix_ticket_type_priority_created", "ticket_type", "priority", "created_at"),
         # The SLA report counts outcomes over an arrival span from this index alone
         # (schema 3): every column its one GROUP BY pass reads, so no row is visited.
         Index(
@@ -170,6 +186,13 @@ class Ticket(Versioned, table=True):
             "resolved_at",
             "resolve_by",
         ),
+        # Schema 4: the "resolved without a resolution note" health check finds its
+        # offenders in this index alone, however much resolved history the file keeps.
+        # The flag leads, so queries by status alone keep the indexes they had.
+        Index("ix_ticket_noted_status", "resolution_noted", "status"),
+        # Schema 4: "no note after a day of work" reads when each open ticket was engaged
+        # from here, not from ~2,000 ticket rows (6.5 against 1.6 ms at 100k tickets).
+        Index("ix_ticket_status_engaged", "status", "engaged_at"),
         UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
     )
 
@@ -216,6 +239,11 @@ class Ticket(Versioned, table=True):
     respond_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     engage_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolve_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Schema 4: whether any ``resolution`` note was ever written on the ticket. Notes are
+    # only ever added, so the flag only turns on: every ORM insert of such a note sets it
+    # in the same flush (``_note_inserted`` below); bulk loads (the demo) set it with the
+    # rows they write. The server default lets the migration add it to existing files.
+    resolution_noted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Note(SQLModel, table=True):
@@ -236,6 +264,20 @@ class Note(SQLModel, table=True):
     # Message-ID (or content hash) of an e-mail reply threaded in as this note, so
     # re-importing the same mailbox never adds the reply twice.
     source_ref: str | None = None
+
+
+@event.listens_for(Note, "after_insert")
+def _note_inserted(mapper, connection, note: Note) -> None:  # noqa: ANN001 - SQLAlchemy's hook
+    """Keep ``ticket.resolution_noted`` exact for every service, import and script that
+    adds a note through the ORM: in the writer's own transaction, with a Core update
+    that leaves ``version`` and ``updated_at`` alone (a note never conflicts a save)."""
+    if note.kind == NoteKind.RESOLUTION.value:
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        connection.execute(
+            update(table)
+            .where(table.c.id == note.ticket_id, table.c.resolution_noted.is_(False))
+            .values(resolution_noted=True)
+        )
 
 
 class ServiceCall(Versioned, table=True):
@@ -261,7 +303,15 @@ class ServiceCall(Versioned, table=True):
 class TimeEntry(Versioned, table=True):
     __tablename__ = "time_entry"
     __table_args__ = (
-        Index("ix_time_entry_tech_start", "tech_id", "started_at"),
+        # Schema 5: with the summed columns, so a week's utilisation reads no entry row.
+        Index(
+            "ix_time_entry_tech_start_hours",
+            "tech_id",
+            "started_at",
+            "billable",
+            "hours",
+            "approved_at",
+        ),
         Index("ix_time_entry_ticket", "ticket_id"),
         # Entries waiting for approval (approved_at NULL), grouped by ticket for the health check.
         Index("ix_time_entry_pending", "approved_at", "ticket_id"),

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from schedule_desk import TODAY
 
 from dispatch_tui.services import Desk
 from dispatch_tui.store import Database
@@ -45,6 +46,8 @@ PG_ENV = "DISPATCH_TUI_TEST_POSTGRES"
 BOTH_BACKENDS = {
     "test_store",
     "test_store_bulk",
+    "test_store_core",
+    "test_store_writes",
     "test_changes_claims",
     "test_dispatch_services",
     "test_gate",
@@ -127,3 +130,27 @@ def db(db_target: Path | str) -> Iterator[Database]:
 @pytest.fixture
 def desk(db: Database) -> Desk:
     return Desk(db, "tester")
+
+
+@pytest.fixture
+def pinned_schedule_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the Schedule screen's "today" so every slot and stored time is known ahead."""
+    from dispatch_tui.screens.schedule import ScheduleScreen
+
+    monkeypatch.setattr(ScheduleScreen, "pinned_today", TODAY)
+
+
+@pytest.fixture
+def schedule_shop(tmp_path: Path) -> Iterator[tuple[Path, Desk]]:
+    """A shop in America/Chicago with two technicians, for the Schedule screen tests."""
+    from dispatch_tui.services.settings import set_shop_timezone
+    from dispatch_tui.services.technicians import add_technician
+
+    path = tmp_path / "s.db"
+    database = Database(path, create=True)
+    desk = Desk(database, "tester")
+    set_shop_timezone(desk, "America/Chicago")
+    add_technician(desk, name="Ava Chen", tier=2)
+    add_technician(desk, name="Ben Ortiz", tier=1)
+    yield path, desk
+    database.dispose()

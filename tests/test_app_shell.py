@@ -11,11 +11,12 @@ import pytest
 from live_helpers import settle
 from rich.text import Text
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.screens.help import HelpScreen
 from dispatch_tui.screens.startup import DatabaseErrorScreen
+from dispatch_tui.screens.widgets.desk_header import DeskHeader
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
@@ -86,8 +87,9 @@ async def test_function_keys_switch_sections(shell_db: Path) -> None:
             await settle(app, pilot)
             assert app.current_mode == mode
             assert app.screen.title == title
-            header_title = app.screen.query_one("DeskHeader #title", Static)
-            assert str(header_title.render()) == title
+            header = app.screen.query_one(DeskHeader)
+            assert header.title_text.plain == title
+            assert str(header.render()).startswith(f" {title} ")
 
 
 async def test_header_shows_dispatcher_file_and_counts(shell_db: Path) -> None:
@@ -95,9 +97,12 @@ async def test_header_shows_dispatcher_file_and_counts(shell_db: Path) -> None:
     app = DispatchApp(shell_db, actor="Alice")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        who = str(app.screen.query_one("DeskHeader #who", Static).render())
-        counts = str(app.screen.query_one("DeskHeader #counts", Static).render())
+        header = app.screen.query_one(DeskHeader)
+        who, counts = header.who_text.plain, header.counts.plain
         assert "Alice" in who and str(shell_db.name) in who
+        # All of it drawn, on one line, counts on the right.
+        line = str(header.render())
+        assert "Alice" in line and line.rstrip().endswith(counts)
         assert "1 new" in counts and "0 unassigned" in counts and "0 overdue" in counts
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from live_helpers import settle as settle_rounds
+from live_helpers import until
 from sqlmodel import col, select
 from textual.message import Message
 from textual.notifications import Notify
@@ -92,10 +93,13 @@ def screen(app: DispatchApp) -> DispatchScreen:
 
 
 async def select_summary(app: DispatchApp, pilot: Pilot, summary: str) -> None:
-    """Move the cursor with the arrow keys to the ticket with this summary."""
+    """Move the cursor with the arrow keys to the ticket with this summary, and wait
+    for its suggestions (they are worked out once the cursor rests)."""
     for _ in range(10):
         item = screen(app).selected()
         if item is not None and item.ticket.summary == summary:
+            ticket_id = item.ticket.id or 0
+            await until(pilot, lambda t=ticket_id: t in screen(app)._ranked)
             await settle(app, pilot)
             return
         await pilot.press("down")
@@ -213,3 +217,45 @@ async def test_technician_queue_reorders_from_the_keyboard(board_db: Path) -> No
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, DispatchScreen)
+
+
+async def test_suggestions_follow_a_resting_cursor_and_assign_keys_never_go_stale(
+    board_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows passed while an arrow key is held are not ranked; the ticket the cursor
+    rests on is, and an assign key pressed before that ranks it at once instead of
+    using the previous ticket's list."""
+    import dispatch_tui.screens.dispatch as dispatch_screen
+
+    app = DispatchApp(board_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        board = screen(app)
+        first = board.selected()
+        assert first is not None
+        await until(pilot, lambda: (first.ticket.id or 0) in board._ranked)
+        ranked: list[int] = []
+        original = board._suggest
+
+        def counting(ticket_id: int) -> None:
+            ranked.append(ticket_id)
+            original(ticket_id)
+
+        board._suggest = counting  # type: ignore[method-assign]
+        # Pilot waits between keys; a long rest stands for keys faster than the rest.
+        monkeypatch.setattr(dispatch_screen, "SUGGEST_SETTLE_SECONDS", 60.0)
+        await pilot.press("down", "down")
+        assert ranked == []
+        resting = board.selected()
+        assert resting is not None and resting.ticket.summary != first.ticket.summary
+        # The assign key asks for the resting ticket's ranking now, not the old list.
+        await pilot.press("a")
+        assert ranked == [resting.ticket.id]
+        await until(pilot, lambda: (resting.ticket.id or 0) in board._ranked)
+        await settle(app, pilot)
+        assert owners(board_db)[resting.ticket.summary] is None
+        # Once the cursor rests, the ticket under it is ranked without any key.
+        monkeypatch.setattr(dispatch_screen, "SUGGEST_SETTLE_SECONDS", 0.08)
+        await pilot.press("up")
+        await until(pilot, lambda: len(ranked) == 2)
+        assert ranked[1] == board.selected().ticket.id

@@ -5,6 +5,7 @@ Default calendar: UTC, Monday to Friday 08:00-17:00; 2 February 2026 is a Monday
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -231,3 +232,305 @@ def test_fact_columns_are_the_leading_fields_of_ticket_facts() -> None:
     names = tuple(f.name for f in fields(TicketFacts))
     assert names[: len(health._FACT_NAMES)] == health._FACT_NAMES
     assert [c.key for c in health._FACT_COLUMNS] == list(health._FACT_NAMES)
+
+
+# -- every check equals the straightforward computation over every ticket ---------------
+
+
+def _straight(desk: Desk, now: datetime, thresholds) -> dict[str, tuple[int, set[int], str]]:
+    """Each check's rule applied to every ticket with every fact read from its rows (the
+    notes themselves, not the schema 4 flag): no SQL pre-filter, no cut-off, no count."""
+    from sqlmodel import select
+
+    from dispatch_tui.rules import health as rules
+    from dispatch_tui.rules.health import HealthContext, PendingTime, TicketFacts
+    from dispatch_tui.services.settings import load_policy
+
+    with desk.db.read() as session:
+        policy = load_policy(session)
+        tickets = session.exec(select(Ticket)).all()
+        notes = session.exec(select(Note.ticket_id, Note.kind, Note.created_at)).all()
+        times = session.exec(select(TimeEntry)).all()
+        calls = session.exec(select(ServiceCall.ticket_id, ServiceCall.ends_at)).all()
+    ctx = HealthContext(policy.calendar, policy.sla, thresholds)
+    notes_of: dict[int, list] = {}
+    for i, kind, at in notes:
+        notes_of.setdefault(i, []).append((kind, at))
+    entries_of: dict[int, list] = {}
+    for e in times:
+        entries_of.setdefault(e.ticket_id, []).append(e.created_at)
+    ends_of: dict[int, list] = {}
+    for i, end in calls:
+        ends_of.setdefault(i, []).append(end)
+    facts = []
+    for t in tickets:
+        mine = notes_of.get(t.id, [])
+        entries = entries_of.get(t.id, [])
+        ends = ends_of.get(t.id, [])
+        facts.append(
+            TicketFacts(
+                t.id,
+                t.status,
+                t.created_at,
+                t.updated_at,
+                t.priority,
+                t.estimate_hours,
+                t.due_at,
+                t.escalated,
+                t.engaged_at,
+                t.resolved_at,
+                last_note_at=max((at for _, at in mine), default=None),
+                last_time_entry_at=max(entries, default=None),
+                service_calls=len(ends),
+                last_call_end=max((e for e in ends if e is not None), default=None),
+                has_resolution_note=any(kind == "resolution" for kind, _ in mine),
+                notes_since_engaged=sum(
+                    1 for _, at in mine if t.engaged_at is not None and at >= t.engaged_at
+                ),
+            )
+        )
+    found = {}
+    for check_id, rule in rules.TICKET_CHECKS.items():
+        result = rule(facts, now, HealthContext(ctx.calendar, ctx.sla, replace(thresholds)))
+        every = rule(
+            facts, now, HealthContext(ctx.calendar, ctx.sla, replace(thresholds, max_ids=10**6))
+        )
+        found[check_id] = (result.count, set(every.ticket_ids), result.detail)
+    pending: dict[int, PendingTime] = {}
+    for e in times:
+        if e.approved_at is None:
+            row = pending.setdefault(e.ticket_id, PendingTime(e.ticket_id, 0, 0.0))
+            row.entries += 1
+            row.hours += e.hours
+    result = rules.time_entries_pending_approval(list(pending.values()), ctx)
+    found[result.id] = (result.count, set(pending), result.detail)
+    return found
+
+
+def _more_trouble(desk: Desk) -> None:
+    """Offenders the demo desk lacks: resolved without a note, untriaged for long, booked
+    with every call over, and tickets waiting on the client since before and after their
+    resolution target ran out."""
+    with desk.db.write() as session:
+        client_id = session.exec(select_one_client()).first()
+        tech_id = session.exec(select_one_tech()).first()
+
+        def add(**kw) -> Ticket:
+            kw.setdefault("updated_at", kw["created_at"])
+            row = Ticket(client_id=client_id, summary="extra", **kw)
+            session.add(row)
+            session.flush()
+            return row
+
+        for day in (1, 2):
+            add(status="resolved", created_at=utc(day, 9), resolved_at=utc(3, 9), priority="low")
+        add(status="new", created_at=utc(3, 9))
+        booked = add(status="assigned", priority="high", created_at=utc(2, 9))
+        session.add(
+            ServiceCall(
+                ticket_id=booked.id, tech_id=tech_id, starts_at=utc(3, 9), ends_at=utc(3, 10)
+            )
+        )
+        # Critical, 4 business hours: due 13:00 on Monday 2 February.
+        add(
+            status="waiting_client",
+            priority="critical",
+            created_at=utc(2, 9),
+            updated_at=utc(2, 12),
+        )
+        add(
+            status="waiting_client",
+            priority="critical",
+            created_at=utc(2, 9),
+            updated_at=utc(2, 14),
+        )
+        # A priority the policy no longer names is judged as medium.
+        add(status="in_progress", priority="legacy", created_at=utc(1, 9))
+        add(status="waiting_client", priority="legacy", created_at=utc(1, 9), updated_at=utc(3, 9))
+
+
+def select_one_client():
+    from sqlmodel import select
+
+    return select(Client.id).limit(1)
+
+
+def select_one_tech():
+    from sqlmodel import select
+
+    return select(Technician.id).limit(1)
+
+
+@pytest.mark.parametrize(("max_ids", "targets"), [(1000, None), (3, None), (1000, "custom")])
+def test_every_check_equals_the_rules_over_every_ticket_on_a_demo_desk(
+    desk: Desk, max_ids: int, targets: str | None
+) -> None:
+    from dispatch_tui import demo
+    from dispatch_tui.rules.health import HealthThresholds
+    from dispatch_tui.services.settings import SLA_TARGETS, write_setting
+
+    demo.generate(desk, tickets=1500, now=DEMO_NOW)
+    _more_trouble(desk)
+    if targets:
+        # Two priorities sharing a target, and medium (the fallback) moved.
+        custom = {
+            "low": {"resolution": 480},
+            "high": {"resolution": 480},
+            "medium": {"resolution": 300},
+        }
+        with desk.db.write() as session:
+            write_setting(session, "tester", SLA_TARGETS, custom)
+    thresholds = HealthThresholds(max_ids=max_ids)
+    for now in (DEMO_NOW, DEMO_NOW + timedelta(hours=15), DEMO_NOW + timedelta(days=4)):
+        expected = _straight(desk, now, thresholds)
+        got = {r.id: r for r in health.run_checks(desk, now=now, thresholds=thresholds)}
+        for check_id, (count, ids, detail) in expected.items():
+            result = got[check_id]
+            assert (result.count, result.detail) == (count, detail), (check_id, now)
+            # The first max_ids offenders by ticket number; the count is always whole.
+            assert list(result.ticket_ids) == sorted(ids)[:max_ids], (check_id, now)
+            single = health.run_check(desk, check_id, now=now, thresholds=thresholds)
+            assert single == result, check_id
+        offenders = [c for c, (count, _, _) in expected.items() if count > max_ids]
+        if max_ids == 3:
+            assert offenders, "the comparison should cover a truncated list"
+    counts = {c: n for c, (n, _, _) in _straight(desk, DEMO_NOW, HealthThresholds()).items()}
+    assert all(counts[c] for c in counts if c != "on_hold_no_future_due"), counts
+
+
+# -- ticket.resolution_noted (schema 4) stays exact on every write path ------------------
+
+
+def _noted_flags(desk: Desk) -> tuple[dict[int, bool], set[int]]:
+    """Each ticket's flag, and the tickets that have a resolution note."""
+    from sqlmodel import select
+
+    with desk.db.read() as session:
+        flags = dict(session.exec(select(Ticket.id, Ticket.resolution_noted)).all())
+        noted = set(session.exec(select(Note.ticket_id).where(Note.kind == "resolution")).all())
+    return {k: bool(v) for k, v in flags.items()}, noted
+
+
+def _unnoted(desk: Desk) -> set[int]:
+    return set(health.run_check(desk, "resolved_without_resolution_note").ticket_ids)
+
+
+def test_a_resolution_note_from_any_writer_sets_the_flag_and_nothing_else(desk: Desk) -> None:
+    from dispatch_tui.services import followup
+
+    with desk.db.write() as session:
+        client = Client(name="Pinecrest")
+        session.add(client)
+        session.flush()
+        rows = [
+            Ticket(client_id=client.id, summary=f"t{n}", status="resolved", resolved_at=utc(3))
+            for n in range(3)
+        ]
+        session.add_all(rows)
+    first, second, third = (r.id for r in rows)
+    assert _unnoted(desk) == {first, second, third}
+    with desk.db.read() as session:
+        before = session.get(Ticket, first)
+        version, updated = before.version, before.updated_at
+
+    followup.add_note(desk, first, kind="internal", text="called them")
+    followup.log_client_update(desk, first, "told them")
+    assert _unnoted(desk) == {first, second, third}
+    followup.add_note(desk, first, kind="resolution", text="replaced the PSU")
+    assert _unnoted(desk) == {second, third}
+    with desk.db.read() as session:
+        after = session.get(Ticket, first)
+        # A note is not an edit: nobody's open ticket goes stale because of it.
+        assert (after.version, after.updated_at) == (version, updated)
+    # Any ORM insert, e.g. a script with its own session.
+    with desk.db.write() as session:
+        session.add(Note(ticket_id=second, kind="resolution", body="rebooted"))
+    assert _unnoted(desk) == {third}
+    # Reopened and resolved again: the note is still there, so is the flag.
+    for status in ("in_progress", "resolved"):
+        with desk.db.write() as session:
+            ticket = session.get(Ticket, first)
+            ticket.status = status
+            session.add(ticket)
+    assert _unnoted(desk) == {third}
+    flags, noted = _noted_flags(desk)
+    assert {t for t, on in flags.items() if on} == noted == {first, second}
+
+
+def test_the_demo_desk_sets_the_flag_with_its_notes(desk: Desk) -> None:
+    from dispatch_tui import demo
+
+    demo.generate(desk, tickets=800, now=DEMO_NOW)
+    flags, noted = _noted_flags(desk)
+    assert noted and {t for t, on in flags.items() if on} == noted
+
+
+@pytest.mark.sqlite_only
+def test_the_cli_note_command_sets_the_flag(db_path, desk: Desk) -> None:
+    from helpers import cli
+
+    with desk.db.write() as session:
+        client = Client(name="Pinecrest")
+        session.add(client)
+        session.flush()
+        ticket = Ticket(client_id=client.id, summary="x", status="resolved", resolved_at=utc(3))
+        session.add(ticket)
+    assert _unnoted(desk) == {ticket.id}
+    done = cli(
+        "ticket", "note", str(ticket.id), "--kind", "resolution", "--text", "fixed", db=db_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert _unnoted(desk) == set()
+
+
+def test_an_older_file_gains_the_flag_from_its_notes(db_target, db, desk: Desk) -> None:
+    from sqlalchemy import inspect, text
+
+    from dispatch_tui import demo
+    from dispatch_tui.store import Database, schema
+
+    demo.generate(desk, tickets=600, now=DEMO_NOW)
+    _more_trouble(desk)
+    expected = _unnoted(desk)
+    assert expected
+    # Back to schema 3: no flag, none of its indexes, the narrow (status, created_at).
+    step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.add_resolution_noted)
+    with db.write() as session:
+        conn = session.connection()
+        for name in (
+            "ix_ticket_noted_status",
+            "ix_ticket_status_engaged",
+            "ix_ticket_status_created",
+        ):
+            conn.execute(text(f"DROP INDEX {name}"))
+        conn.execute(text("CREATE INDEX ix_ticket_status_created ON ticket (status, created_at)"))
+        conn.execute(text("ALTER TABLE ticket DROP COLUMN resolution_noted"))
+        conn.execute(
+            text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(step - 1)}
+        )
+    db.dispose()
+    reopened = Database(db_target)
+    try:
+        migrated = Desk(reopened, "tester")
+        for _ in range(2):  # and once more: every step is safe to repeat
+            with reopened.read() as session:
+                conn = session.connection()
+                assert schema.read_version(conn) == schema.SCHEMA_VERSION
+                indexes = {
+                    i["name"]: i["column_names"] for i in inspect(conn).get_indexes("ticket")
+                }
+            assert indexes["ix_ticket_noted_status"] == ["resolution_noted", "status"]
+            assert indexes["ix_ticket_status_engaged"] == ["status", "engaged_at"]
+            assert indexes["ix_ticket_status_created"] == [
+                "status",
+                "created_at",
+                "priority",
+                "resolved_at",
+            ]
+            flags, noted = _noted_flags(migrated)
+            assert {t for t, on in flags.items() if on} == noted
+            assert _unnoted(migrated) == expected
+            with reopened.write() as session:
+                schema.add_resolution_noted(session.connection())
+    finally:
+        reopened.dispose()

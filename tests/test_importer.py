@@ -434,3 +434,26 @@ def test_watch_stops_from_another_thread_while_idle(shop: Desk, tmp_path: Path) 
     stop.set()
     worker.join(timeout=10)
     assert not worker.is_alive() and results == []
+
+
+def test_a_reply_that_reopens_a_ticket_keeps_its_resolution_note_flag(shop: Desk) -> None:
+    # The health check reads ticket.resolution_noted (schema 4): reopening by a reply and
+    # resolving again leaves the resolution note, so the ticket is not listed again.
+    from dispatch_tui.services import followup, health
+
+    first = import_message(shop, message("Screen flickers"))
+    ticket_id = first.ticket_id or 0
+    set_status(shop, ticket_id, "resolved", tech=True)
+
+    def unnoted() -> tuple[int, ...]:
+        return health.run_check(shop, "resolved_without_resolution_note").ticket_ids
+
+    assert unnoted() == (ticket_id,)
+    followup.add_note(shop, ticket_id, kind="resolution", text="New cable")
+    assert unnoted() == ()
+    reply = import_message(shop, message(f"Re: [#{ticket_id}] Screen flickers", extra="X: 1"))
+    assert reply.detail.startswith("reopened")
+    set_status(shop, ticket_id, "resolved", tech=False)
+    assert unnoted() == ()
+    with shop.db.read() as session:
+        assert session.get(Ticket, ticket_id).resolution_noted

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from live_helpers import SIZE, add, as_actor, queue, queue_keys, row_text, settle, until
-from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.screens.triage import TriageScreen
@@ -63,7 +62,7 @@ async def run_other_process(path: Path) -> tuple[int, float]:
 
 
 def counts(app: DispatchApp) -> str:
-    return str(app.screen.query_one(DeskHeader).query_one("#counts", Static).render())
+    return app.screen.query_one(DeskHeader).counts.plain
 
 
 async def test_another_process_commit_shows_without_a_key_press(desk_file: Path) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from dispatch_tui.rules.holidays import HolidayRule
 from dispatch_tui.rules.sla import (
+    DEFAULT_TARGETS,
+    HORIZON_DAYS,
     WEEKDAYS,
     BusinessCalendar,
     Clock,
@@ -19,6 +21,7 @@ from dispatch_tui.rules.sla import (
     add_business_minutes,
     business_minutes_between,
     minutes_to_breach,
+    minutes_to_breach_many,
     next_breach,
     parse_hhmm,
     running_clocks,
@@ -294,3 +297,72 @@ def test_minutes_without_due_moments_match_the_full_clocks(
         bare = running_clocks(ticket, now, CAL, with_due=False)
         assert [replace(s, due_at=None) for s in full] == bare
         assert minutes_to_breach(ticket, now, CAL) == min(s.minutes_left for s in full)
+
+
+def _random_tickets(rng, now: datetime, count: int) -> list[TicketTimes]:
+    priorities = [None, "critical", "high", "medium", "low", "quick_hit", "unknown"]
+    tickets = []
+    for _ in range(count):
+        # Mostly recent arrivals (a queue), some old, some after now, some at whole minutes.
+        age = rng.choice(
+            [
+                timedelta(seconds=rng.uniform(0, 3 * 86400)),
+                timedelta(days=rng.uniform(0, 400)),
+                timedelta(minutes=rng.randint(-600, 6000)),
+                timedelta(days=HORIZON_DAYS - rng.uniform(-3, 3)),
+                timedelta(0),
+            ]
+        )
+        created = now - age
+        done = [None, created + timedelta(minutes=rng.randint(1, 300))]
+        pauses = rng.choice([(), (), (), ((created + timedelta(hours=2), None),)])
+        tickets.append(
+            TicketTimes(
+                created_at=created,
+                priority=rng.choice(priorities),
+                first_response_at=rng.choice(done),
+                engaged_at=rng.choice(done),
+                resolved_at=rng.choice(done),
+                pauses=pauses,
+            )
+        )
+    return tickets
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [
+        CAL,
+        ALWAYS,
+        LONDON_ALWAYS,
+        BusinessCalendar.from_names(
+            LONDON,
+            {"mon": ("07:30", "18:15"), "wed": ("00:00", "24:00"), "sat": ("22:00", "24:00")},
+            holidays=[date(2026, 11, 26), date(2026, 3, 30)],
+        ),
+        BusinessCalendar.from_names(
+            CHICAGO,
+            holidays=[HolidayRule("thanksgiving", rrule="FREQ=YEARLY;BYMONTH=11;BYDAY=4TH")],
+        ),
+    ],
+)
+def test_minutes_for_a_queue_are_exactly_the_one_ticket_minutes(
+    calendar: BusinessCalendar,
+) -> None:
+    # The queue path shares one calendar walk; every figure must equal the
+    # one-ticket function's to the last bit, whatever the ticket, calendar and now
+    # (DST changes in both zones fall inside these spans).
+    import random
+
+    rng = random.Random(9)
+    policy = SlaPolicy({**DEFAULT_TARGETS, "medium": Targets(45, 250, 1500)})
+    for now in (
+        chi(2026, 11, 24, 10, 17) + timedelta(microseconds=123457),
+        ldn(2026, 3, 30, 9, 1),
+        chi(2026, 11, 1, 3, 30),
+        datetime(2026, 11, 28, 23, 59, 59, 999999, tzinfo=UTC),
+    ):
+        tickets = _random_tickets(rng, now, 50)
+        expected = [minutes_to_breach(t, now, calendar, policy) for t in tickets]
+        assert minutes_to_breach_many(tickets, now, calendar, policy) == expected
+    assert minutes_to_breach_many([], now, calendar) == []

@@ -116,3 +116,24 @@ def test_the_policy_stamp_changes_with_what_moves_a_deadline() -> None:
     moved = BusinessCalendar.from_names(CHICAGO, holidays=[date(2026, 2, 17)])
     assert policy_stamp(SlaPolicy(), moved) != base
     assert policy_stamp(SlaPolicy(), BusinessCalendar.from_names("UTC")) != base
+
+
+@pytest.mark.parametrize("minutes", [1, 60, 240, 540, 1440, 2400])
+def test_timeline_due_is_the_calendar_walk(minutes: int) -> None:
+    # The health check's stopped resolution clocks compare DueTimeline.due with the
+    # moment the ticket started waiting: it must be add_business_minutes exactly,
+    # closing-time targets included (due at closing, not at the next opening).
+    from dispatch_tui.rules.sla import add_business_minutes
+
+    rng = random.Random(minutes)
+    timeline = DueTimeline(CAL, START, START + timedelta(days=200))
+    for n in range(1500):
+        created = START + timedelta(seconds=rng.randrange(-5 * 86400, 250 * 86400))
+        if n % 3:
+            created = created.replace(second=0)
+        if n % 7 == 0:
+            created += timedelta(microseconds=rng.randrange(1, 10**6))
+        assert timeline.due(created, minutes) == add_business_minutes(created, minutes, CAL)
+    friday_4pm = datetime(2026, 2, 6, 16, tzinfo=CHICAGO)
+    assert timeline.due(friday_4pm, 60) == datetime(2026, 2, 6, 17, tzinfo=CHICAGO)
+    assert timeline.due(friday_4pm, 0) == friday_4pm

@@ -7,13 +7,12 @@ workers and lets their messages land.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from live_helpers import settle
+from schedule_desk import CHICAGO, TODAY
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -25,37 +24,17 @@ from dispatch_tui.screens.schedule_parts.timesheets import TimesheetScreen
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import set_shop_timezone
-from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
-from dispatch_tui.store import Database
 from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket, TimeEntry
 
+pytestmark = pytest.mark.usefixtures("pinned_schedule_today")
+
 SIZE = (120, 40)
-CHICAGO = ZoneInfo("America/Chicago")
-TODAY = date(2030, 3, 12)
 HOSTILE = "[bold]x[/bold] \x1b[31mred"
 
 
 def at(hour: int, minute: int = 0) -> datetime:
     return datetime(TODAY.year, TODAY.month, TODAY.day, hour, minute, tzinfo=CHICAGO)
-
-
-@pytest.fixture(autouse=True)
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ScheduleScreen, "pinned_today", TODAY)
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[tuple[Path, Desk]]:
-    path = tmp_path / "s.db"
-    database = Database(path, create=True)
-    desk = Desk(database, "tester")
-    set_shop_timezone(desk, "America/Chicago")
-    add_technician(desk, name="Ava Chen", tier=2)
-    add_technician(desk, name="Ben Ortiz", tier=1)
-    yield path, desk
-    database.dispose()
 
 
 def ready_ticket(
@@ -107,9 +86,9 @@ def column(table: KeyedTable, label: str) -> list[str]:
 
 
 async def test_a_triaged_ticket_without_a_call_is_listed_and_booked(
-    shop: tuple[Path, Desk],
+    schedule_shop: tuple[Path, Desk],
 ) -> None:
-    path, desk = shop
+    path, desk = schedule_shop
     triaged = ready_ticket(
         desk, HOSTILE, status="triaged", priority="low", tech_id=2, client="[red]Evil[/red] Corp"
     )
@@ -149,9 +128,9 @@ async def test_a_triaged_ticket_without_a_call_is_listed_and_booked(
 
 
 async def test_pending_time_entries_are_reviewed_and_approved_from_the_keyboard(
-    shop: tuple[Path, Desk],
+    schedule_shop: tuple[Path, Desk],
 ) -> None:
-    path, desk = shop
+    path, desk = schedule_shop
     ticket = ready_ticket(desk, "Server down", status="in_progress", priority="high")
     started = datetime.now(UTC) - timedelta(days=2)
     first = timesheets.add_time_entry(

@@ -7,13 +7,12 @@ to a future Tuesday, so every slot and stored time is known in advance. No sleep
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from live_helpers import settle
+from schedule_desk import CHICAGO, TODAY
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -26,17 +25,13 @@ from dispatch_tui.screens.schedule_parts.reason import ReasonScreen
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
 from dispatch_tui.services import schedule
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import set_shop_timezone
-from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
-from dispatch_tui.store import Database
 from dispatch_tui.store.models import AuditEvent, ServiceCall, Ticket
 from dispatch_tui.textsafe import plain
 
+pytestmark = pytest.mark.usefixtures("pinned_schedule_today")
+
 SIZE = (120, 40)
-CHICAGO = ZoneInfo("America/Chicago")
-#: A Tuesday far enough ahead that no booked call counts as "in the past".
-TODAY = date(2030, 3, 12)
 HOSTILE = "[bold]x[/bold] \x1b[31mred"
 
 
@@ -54,23 +49,6 @@ def long_ticket(desk: Desk, summary: str, hours: float, client: str = "Harbor De
         ticket.estimate_hours, ticket.status = hours, "assigned"
         session.add(ticket)
     return ticket_id
-
-
-@pytest.fixture(autouse=True)
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ScheduleScreen, "pinned_today", TODAY)
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[tuple[Path, Desk]]:
-    path = tmp_path / "s.db"
-    database = Database(path, create=True)
-    desk = Desk(database, "tester")
-    set_shop_timezone(desk, "America/Chicago")
-    add_technician(desk, name="Ava Chen", tier=2)
-    add_technician(desk, name="Ben Ortiz", tier=1)
-    yield path, desk
-    database.dispose()
 
 
 def calls(desk: Desk) -> list[ServiceCall]:
@@ -116,9 +94,9 @@ async def pick_first_ticket(app: DispatchApp, pilot: Pilot) -> None:
 
 
 async def test_book_move_lengthen_and_cancel_from_the_keyboard(
-    shop: tuple[Path, Desk],
+    schedule_shop: tuple[Path, Desk],
 ) -> None:
-    path, desk = shop
+    path, desk = schedule_shop
     ticket = long_ticket(desk, "Server migration", 5)
     app = DispatchApp(path, actor="dispatcher")
     async with app.run_test(size=SIZE) as pilot:
@@ -177,9 +155,9 @@ async def test_book_move_lengthen_and_cancel_from_the_keyboard(
 
 
 async def test_a_conflict_is_refused_with_its_reason_and_the_override_records_why(
-    shop: tuple[Path, Desk],
+    schedule_shop: tuple[Path, Desk],
 ) -> None:
-    path, desk = shop
+    path, desk = schedule_shop
     first = long_ticket(desk, "Server migration", 5)
     second = long_ticket(desk, "Firewall upgrade", 6, client="Pine Legal")
     schedule.book_call(desk, first, "Ava Chen", at(10), 5)
@@ -222,8 +200,8 @@ async def test_a_conflict_is_refused_with_its_reason_and_the_override_records_wh
         assert moved.override_reason == "client asked"
 
 
-async def test_week_view_toggles_and_pages(shop: tuple[Path, Desk]) -> None:
-    path, desk = shop
+async def test_week_view_toggles_and_pages(schedule_shop: tuple[Path, Desk]) -> None:
+    path, desk = schedule_shop
     ticket = long_ticket(desk, "Server migration", 5)
     schedule.book_call(desk, ticket, "Ben Ortiz", at(9, day=date(2030, 3, 14)), 5)
     app = DispatchApp(path)
@@ -244,8 +222,8 @@ async def test_week_view_toggles_and_pages(shop: tuple[Path, Desk]) -> None:
         assert grid.view is View.DAY and grid.slots[0].day == TODAY
 
 
-async def test_client_text_on_the_board_is_literal(shop: tuple[Path, Desk]) -> None:
-    path, desk = shop
+async def test_client_text_on_the_board_is_literal(schedule_shop: tuple[Path, Desk]) -> None:
+    path, desk = schedule_shop
     ticket = long_ticket(desk, HOSTILE, 5, client="[red]Evil[/red] Corp")
     schedule.book_call(desk, ticket, "Ava Chen", at(8), 5)
     app = DispatchApp(path)

@@ -15,7 +15,15 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from dispatch_tui import demo
-from dispatch_tui.services import Desk, dispatch_board, roster, settings, sla, timesheets
+from dispatch_tui.services import (
+    Desk,
+    dispatch_board,
+    followup,
+    roster,
+    settings,
+    sla,
+    timesheets,
+)
 from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
@@ -332,6 +340,14 @@ def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: D
     # The board reads plain columns and only the minutes left; the tickets it shows,
     # their order, their fields and their time left are what the ORM objects and the
     # full clocks gave.
+    with demo_desk.db.read() as session:
+        first, second = session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
+            .limit(2)
+        ).all()
+    for ticket_id, text_ in ((first, "called back"), (first, "again"), (second, "mailed")):
+        followup.log_client_update(demo_desk, ticket_id, text_)
     now = utcnow()
     data = dispatch_board.dispatch_data(demo_desk, now)
     assert data.tickets, "the demo desk should have triaged, unassigned work"
@@ -353,6 +369,12 @@ def test_dispatch_board_rows_match_the_orm_tickets_and_their_clocks(demo_desk: D
             )
             clock = clocks[item.ticket.id]
             assert item.minutes_left == (None if clock is None else clock.minutes_left)
+        # Read with the rows now; the separate grouped query gave the same.
+        updates = followup.last_client_updates(session, ids)
+        assert len(updates) >= 2
+        assert {b.ticket.id: b.last_client_update for b in data.tickets} == {
+            i: updates.get(i) for i in ids
+        }
     assert data.tickets == sorted(data.tickets, key=dispatch_board.order_key)
 
 
@@ -449,3 +471,286 @@ def test_staff_from_the_policy_matches_the_staff_read(desk: Desk) -> None:
         staff = read_staff(session)
         assert read_staff(session, settings.load_policy(session)) == staff
     assert staff.zone.key == "Europe/London" and len(staff.holidays) == 2
+
+
+# -- schema 5: indexes and the reads that use them ------------------------------------------
+
+
+def _ref_priority_mix(desk: Desk, first, last) -> tuple:
+    # The priority mix as it was computed: one GROUP BY over the period, then shares
+    # and the order the dashboard shows.
+    from dispatch_tui.rules.priority import PRIORITIES
+    from dispatch_tui.rules.sla_due import UNTRIAGED
+    from dispatch_tui.services import reports
+
+    with desk.db.read() as session:
+        period = reports.Period.of(first, last, settings.load_policy(session).calendar.tz)
+        rows = session.exec(
+            select(Ticket.ticket_type, Ticket.priority, func.count())
+            .where(col(Ticket.created_at) >= period.start, col(Ticket.created_at) < period.end)
+            .group_by(Ticket.ticket_type, Ticket.priority)
+        ).all()
+    totals: dict[str, int] = {}
+    for kind, _priority, count in rows:
+        totals[kind or UNTRIAGED] = totals.get(kind or UNTRIAGED, 0) + count
+    order = [*PRIORITIES, UNTRIAGED]
+    result = [
+        reports.PriorityCount(
+            kind or UNTRIAGED,
+            priority or UNTRIAGED,
+            count,
+            round(count / totals[kind or UNTRIAGED], 4),
+        )
+        for kind, priority, count in rows
+    ]
+    result.sort(
+        key=lambda r: (
+            r.ticket_type == UNTRIAGED,
+            r.ticket_type,
+            order.index(r.priority) if r.priority in order else len(order),
+        )
+    )
+    return period, result
+
+
+def _periods() -> list[tuple]:
+    today = NOW.date()
+    return [
+        (today - timedelta(days=27), today),
+        (today, today),
+        (today - timedelta(days=3), today - timedelta(days=1)),
+        (today - timedelta(days=365), today),
+        (today + timedelta(days=1), today + timedelta(days=9)),
+    ]
+
+
+def test_priority_mix_by_pair_ranges_matches_the_grouped_count(demo_desk: Desk) -> None:
+    from dispatch_tui.services import reports
+
+    for first, last in _periods():
+        assert reports.priority_distribution(demo_desk, first, last) == _ref_priority_mix(
+            demo_desk, first, last
+        )
+    _, rows = reports.priority_distribution(demo_desk, *_periods()[3])
+    assert {r.ticket_type for r in rows} >= {"incident", "service_request", "untriaged"}
+
+
+def test_priority_mix_counts_values_triage_never_sets(desk: Desk) -> None:
+    # An imported value outside the known types and priorities makes the pair counts
+    # fall short of the total: the whole period is grouped instead, so it still shows.
+    from dispatch_tui.services import reports
+    from dispatch_tui.services.tickets import add_ticket
+
+    ids = [add_ticket(desk, client="Northwind", summary=f"t{i}").id for i in range(5)]
+    with desk.db.write() as session:
+        conn = session.connection()
+        for ticket_id, kind, priority in (
+            (ids[0], "incident", "P1"),
+            (ids[1], "change", "low"),
+            (ids[2], "incident", "high"),
+            (ids[3], None, "medium"),
+        ):
+            conn.execute(
+                text("UPDATE ticket SET ticket_type = :k, priority = :p WHERE id = :i"),
+                {"k": kind, "p": priority, "i": ticket_id},
+            )
+    today = NOW.date()
+    period, rows = reports.priority_distribution(desk, today - timedelta(days=1), today)
+    assert (period, rows) == _ref_priority_mix(desk, today - timedelta(days=1), today)
+    assert {(r.ticket_type, r.priority) for r in rows} >= {("incident", "P1"), ("change", "low")}
+
+
+SCHEMA_5_INDEXES = {
+    "ix_ticket_tech_status_priority": (
+        "ticket",
+        "assigned_tech_id, status, queue_position, priority, created_at",
+        "ix_ticket_tech_status",
+        "assigned_tech_id, status, queue_position",
+    ),
+    "ix_ticket_client_created_tech": (
+        "ticket",
+        "client_id, created_at, assigned_tech_id",
+        "ix_ticket_client_created",
+        "client_id, created_at",
+    ),
+    "ix_ticket_type_priority_created": ("ticket", "ticket_type, priority, created_at", None, None),
+    "ix_time_entry_tech_start_hours": (
+        "time_entry",
+        "tech_id, started_at, billable, hours, approved_at",
+        "ix_time_entry_tech_start",
+        "tech_id, started_at",
+    ),
+}
+
+
+@pytest.mark.sqlite_only
+def test_a_schema_3_file_gains_the_wider_indexes_and_the_step_can_run_twice(
+    db_path: Path,
+) -> None:
+    db = Database(db_path, create=True)
+    names = _index_names(db)
+    assert names >= set(SCHEMA_5_INDEXES)
+    assert not names & {old for _, _, old, _ in SCHEMA_5_INDEXES.values() if old}
+    # Back to schema 3's indexes.
+    with db.write() as session:
+        conn = session.connection()
+        for name, (table, _, old, old_columns) in SCHEMA_5_INDEXES.items():
+            conn.execute(text(f"DROP INDEX {name}"))
+            if old:
+                conn.execute(text(f"CREATE INDEX {old} ON {table} ({old_columns})"))
+        conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
+    db.dispose()
+    reopened = Database(db_path)
+    try:
+        names = _index_names(reopened)
+        assert names >= set(SCHEMA_5_INDEXES)
+        assert not names & {old for _, _, old, _ in SCHEMA_5_INDEXES.values() if old}
+        with reopened.write() as session:
+            schema.widen_screen_indexes(session.connection())
+        assert _index_names(reopened) == names
+        with reopened.read() as session:
+            assert schema.read_version(session.connection()) == schema.SCHEMA_VERSION
+    finally:
+        reopened.dispose()
+
+
+SCHEMA_5_PLANS = {
+    # The board picks its work from the index alone (then reads the rows it shows).
+    "ix_ticket_tech_status_priority": (
+        "SELECT id FROM ticket WHERE assigned_tech_id IS NULL AND status = 'triaged' "
+        "ORDER BY CASE priority WHEN 'critical' THEN 0 ELSE 1 END, created_at, id LIMIT 200"
+    ),
+    "ix_ticket_client_created_tech": (
+        "SELECT assigned_tech_id, count(*) FROM ticket WHERE client_id = 1 "
+        "AND created_at >= '2026-01-01' AND assigned_tech_id IS NOT NULL "
+        "GROUP BY assigned_tech_id"
+    ),
+    "ix_ticket_type_priority_created": (
+        "SELECT count(*) FROM ticket WHERE ticket_type = 'incident' AND priority IS NULL "
+        "AND created_at >= '2026-01-01' AND created_at < '2026-02-01'"
+    ),
+    "ix_time_entry_tech_start_hours": (
+        "SELECT tech_id, sum(hours), sum(CASE WHEN billable IS 1 AND approved_at IS NULL "
+        "THEN hours ELSE 0 END) FROM time_entry WHERE tech_id IN (1, 2) "
+        "AND started_at >= '2026-01-01' AND started_at < '2026-01-08' GROUP BY tech_id"
+    ),
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("index", sorted(SCHEMA_5_PLANS))
+def test_the_schema_5_reads_use_only_their_index(demo_desk: Desk, index: str) -> None:
+    with demo_desk.db.read() as session:
+        conn = session.connection()
+        plan = " ".join(
+            row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {SCHEMA_5_PLANS[index]}"))
+        )
+    assert f"COVERING INDEX {index}" in plan
+
+
+@pytest.mark.parametrize("limit", [1, 5, 17, 200])
+def test_board_work_chosen_on_the_index_is_the_first_of_the_ordered_query(
+    demo_desk: Desk, limit: int
+) -> None:
+    # The board picks its tickets in a subquery and sorts the rows in Python; the
+    # tickets and their order must be those of the straightforward ordered query.
+    from sqlalchemy import case
+
+    from dispatch_tui.rules.priority import PRIORITY_RANK
+
+    rank = case(
+        *((Ticket.priority == name, value) for name, value in PRIORITY_RANK.items()),
+        else_=len(PRIORITY_RANK),
+    )
+    with demo_desk.db.read() as session:
+        expected = session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.assigned_tech_id).is_(None), Ticket.status == Status.TRIAGED.value)
+            .order_by(rank, col(Ticket.created_at), col(Ticket.id))
+            .limit(limit)
+        ).all()
+        got = dispatch_board.unassigned_work(session, limit)
+    assert [ticket.id for ticket, _, _ in got] == list(expected)
+    assert len(expected) == min(limit, len(dispatch_board.dispatch_data(demo_desk).tickets))
+
+
+def test_suggestions_from_plain_columns_match_the_orm_ticket_ranking(demo_desk: Desk) -> None:
+    # suggest_for reads the ticket's columns and the client's history as Core rows;
+    # ranking the ORM ticket with the history counted from its rows gives the same.
+    from dispatch_tui.rules import suggest
+    from dispatch_tui.services import suggestions
+    from dispatch_tui.store.models import Client
+
+    now = utcnow()
+    with demo_desk.db.read() as session:
+        ids = session.exec(select(Ticket.id).order_by(col(Ticket.id)).limit(40)).all()
+        loads = roster.tech_loads(session, now)
+        for ticket_id in ids:
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None
+            history: dict[int, int] = {}
+            for other in session.exec(
+                select(Ticket).where(
+                    Ticket.client_id == ticket.client_id,
+                    col(Ticket.created_at) >= now - timedelta(days=suggestions.HISTORY_DAYS),
+                )
+            ):
+                if other.assigned_tech_id is not None:
+                    tech = other.assigned_tech_id
+                    history[tech] = history.get(tech, 0) + 1
+            facts = [
+                suggestions.tech_facts(load, history)
+                for load in loads
+                if load.id != ticket.assigned_tech_id
+            ]
+            expected = suggest.rank(suggestions.ticket_facts(ticket), facts)
+            client = session.get(Client, ticket.client_id)
+            got = suggestions.suggest_for(demo_desk, ticket_id, now=now)
+            assert got == suggestions.Suggestions(ticket_id, client.name, expected)
+    assert any(s.client_history for s in got.suggestions) or history == {}
+
+
+def test_schedule_board_calls_as_core_rows_match_the_orm_calls(demo_desk: Desk) -> None:
+    from dispatch_tui.services import schedule
+    from dispatch_tui.store.models import Client, Technician
+
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    seen = 0
+    for first, last in ((monday, monday + timedelta(days=6)), (NOW.date(), NOW.date())):
+        board = schedule.board(demo_desk, first, last)
+        start = datetime.combine(first, datetime.min.time(), tzinfo=board.zone)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=board.zone)
+        with demo_desk.db.read() as session:
+            calls = session.exec(
+                select(ServiceCall)
+                .where(
+                    col(ServiceCall.starts_at) < end,
+                    col(ServiceCall.starts_at) >= start - timedelta(hours=schedule.MAX_CALL_HOURS),
+                    col(ServiceCall.ends_at) > start,
+                )
+                .order_by(col(ServiceCall.starts_at), col(ServiceCall.id))
+            ).all()
+            expected = []
+            for call in calls:
+                ticket = session.get(Ticket, call.ticket_id)
+                tech = session.get(Technician, call.tech_id)
+                client = session.get(Client, ticket.client_id)
+                expected.append(
+                    schedule.CallRow(
+                        call.id,
+                        call.ticket_id,
+                        call.tech_id,
+                        tech.name,
+                        client.name,
+                        ticket.summary,
+                        call.starts_at,
+                        call.ends_at,
+                        call.firm,
+                        call.override_reason,
+                        call.created_by,
+                        call.version,
+                    )
+                )
+        assert board.calls == expected
+        seen += len(expected)
+    assert seen

@@ -16,7 +16,7 @@ import pytest
 from live_helpers import SIZE, add, settle
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Input, LoadingIndicator, Static
+from textual.widgets import Input, LoadingIndicator
 
 from dispatch_tui import app as app_module
 from dispatch_tui.app import DispatchApp
@@ -233,7 +233,7 @@ async def test_first_header_shows_the_counts_read_as_the_desk_opened(
     def on_mount(header: DeskHeader) -> None:
         original_mount(header)
         # Later reads (its timer, others' commits) may follow; none as it mounts.
-        shown = str(header.query_one("#counts", Static).render())
+        shown = header.counts.plain
         at_mount.append((shown, fetches.calls))
 
     monkeypatch.setattr(DeskHeader, "on_mount", on_mount)

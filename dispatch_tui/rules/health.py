@@ -39,6 +39,7 @@ from dispatch_tui.rules.sla import (
     add_business_minutes,
     business_minutes_between,
 )
+from dispatch_tui.rules.sla_due import DueTimeline
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag, Thresholds, classify
 
 OPEN = frozenset(
@@ -234,16 +235,14 @@ def resolution_cutoff(now: datetime, minutes: int, calendar: BusinessCalendar) -
 # -- collecting results -----------------------------------------------------------------
 
 
-def _result(
-    check_id: str, ids: Iterable[int], max_ids: int, detail: Callable[[int], str] | None = None
-) -> CheckResult:
+def _result(check_id: str, ids: Iterable[int], ctx: HealthContext) -> CheckResult:
     kept: list[int] = []
     count = 0
     for ticket_id in ids:
         count += 1
-        if len(kept) < max_ids:
+        if len(kept) < ctx.thresholds.max_ids:
             kept.append(ticket_id)
-    text = detail(count) if detail and count else ""
+    text = detail(check_id, ctx) if count else ""
     return CheckResult(check_id, TITLES[check_id], count, tuple(kept), text)
 
 
@@ -266,6 +265,50 @@ def _days(value: float) -> str:
     return f"{value:g} business day" + ("" if value == 1 else "s")
 
 
+def detail(check_id: str, ctx: HealthContext) -> str:
+    """The line a ticket check shows under its count (when it has offenders)."""
+    t = ctx.thresholds
+    match check_id:
+        case "untriaged_past_first_response":
+            return f"waiting over {ctx.sla.untriaged_first_response()} business minutes for triage"
+        case "waiting_no_activity":
+            return f"no note, time or change for {_days(t.waiting_business_days)}"
+        case "booked_no_future_call":
+            return "every service call is in the past; book the next visit or close it"
+        case "on_hold_no_future_due":
+            return "due date missing or past"
+        case "large_not_booked":
+            return f"estimated over {t.large_estimate_hours:g} hours with no service call"
+        case "past_resolution_target":
+            return "open beyond the resolution target for their priority"
+        case "escalated_untouched":
+            return f"no note, time or change for {_days(t.escalated_business_days)}"
+        case "resolved_without_resolution_note":
+            return "resolved, but nobody wrote down how"
+        case "no_notes_after_a_day":
+            return f"engaged {_days(t.note_business_days)} ago or more, no note since"
+    raise KeyError(check_id)
+
+
+def counted(check_id: str, count: int, ids: Iterable[int], ctx: HealthContext) -> CheckResult:
+    """A ticket check's result from offenders already counted exactly elsewhere (in SQL,
+    on the same conditions as the check over rows): ``ids`` are the first of them, kept
+    up to ``max_ids``; the same title and detail as the check over rows gives."""
+    kept = tuple(ids)[: ctx.thresholds.max_ids]
+    text = detail(check_id, ctx) if count else ""
+    return CheckResult(check_id, TITLES[check_id], count, kept, text)
+
+
+def pending_approval(
+    tickets: int, entries: int, hours: float, ids: Iterable[int], ctx: HealthContext
+) -> CheckResult:
+    """``time_entries_pending_approval`` from totals counted elsewhere (in SQL)."""
+    check_id = "time_entries_pending_approval"
+    text = f"{entries} entries, {hours:g} hours to approve" if tickets else ""
+    kept = tuple(ids)[: ctx.thresholds.max_ids]
+    return CheckResult(check_id, TITLES[check_id], tickets, kept, text)
+
+
 # -- ticket checks ----------------------------------------------------------------------
 
 
@@ -279,12 +322,7 @@ def untriaged_past_first_response(
         for r in rows
         if r.status == "new" and business_minutes_between(r.created_at, now, ctx.calendar) > target
     )
-    return _result(
-        "untriaged_past_first_response",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: f"waiting over {target} business minutes for triage",
-    )
+    return _result("untriaged_past_first_response", ids, ctx)
 
 
 def waiting_no_activity(
@@ -293,12 +331,7 @@ def waiting_no_activity(
     days = ctx.thresholds.waiting_business_days
     cutoff = business_days_cutoff(now, days, ctx.calendar)
     ids = (r.id for r in rows if r.status in WAITING and r.last_activity <= cutoff)
-    return _result(
-        "waiting_no_activity",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: f"no note, time or change for {_days(days)}",
-    )
+    return _result("waiting_no_activity", ids, ctx)
 
 
 def booked_no_future_call(
@@ -312,24 +345,14 @@ def booked_no_future_call(
         and r.service_calls > 0
         and (r.last_call_end is None or r.last_call_end <= now)
     )
-    return _result(
-        "booked_no_future_call",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: "every service call is in the past; book the next visit or close it",
-    )
+    return _result("booked_no_future_call", ids, ctx)
 
 
 def on_hold_no_future_due(
     rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
 ) -> CheckResult:
     ids = (r.id for r in rows if r.status == "on_hold" and (r.due_at is None or r.due_at <= now))
-    return _result(
-        "on_hold_no_future_due",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: "due date missing or past",
-    )
+    return _result("on_hold_no_future_due", ids, ctx)
 
 
 def large_not_booked(rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext) -> CheckResult:
@@ -342,17 +365,17 @@ def large_not_booked(rows: Iterable[TicketFacts], now: datetime, ctx: HealthCont
         and r.estimate_hours > hours
         and r.service_calls == 0
     )
-    return _result(
-        "large_not_booked",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: f"estimated over {hours:g} hours with no service call",
-    )
+    return _result("large_not_booked", ids, ctx)
 
 
 def past_resolution_target(
-    rows: Iterable[TicketFacts], now: datetime, ctx: HealthContext
+    rows: Iterable[TicketFacts],
+    now: datetime,
+    ctx: HealthContext,
+    timeline: DueTimeline | None = None,
 ) -> CheckResult:
+    """``timeline``, when given, answers the stopped clocks' due moments by lookup (the
+    same moments as the calendar walk, see ``DueTimeline.due``)."""
     cutoffs: dict[int, datetime] = {}
 
     def breached(r: TicketFacts) -> bool:
@@ -364,6 +387,8 @@ def past_resolution_target(
         if until <= r.created_at:
             return False
         if until < now:
+            if timeline is not None:
+                return timeline.due(r.created_at, targets.resolution) < until
             return add_business_minutes(r.created_at, targets.resolution, ctx.calendar) < until
         # Most tickets run to now: one cutoff per target, not a calendar walk per ticket.
         if targets.resolution not in cutoffs:
@@ -371,12 +396,7 @@ def past_resolution_target(
         return r.created_at <= cutoffs[targets.resolution]
 
     ids = (r.id for r in rows if breached(r))
-    return _result(
-        "past_resolution_target",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: "open beyond the resolution target for their priority",
-    )
+    return _result("past_resolution_target", ids, ctx)
 
 
 def escalated_untouched(
@@ -385,12 +405,7 @@ def escalated_untouched(
     days = ctx.thresholds.escalated_business_days
     cutoff = business_days_cutoff(now, days, ctx.calendar)
     ids = (r.id for r in rows if r.escalated and r.status in OPEN and r.last_activity <= cutoff)
-    return _result(
-        "escalated_untouched",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: f"no note, time or change for {_days(days)}",
-    )
+    return _result("escalated_untouched", ids, ctx)
 
 
 def resolved_without_resolution_note(
@@ -398,12 +413,7 @@ def resolved_without_resolution_note(
 ) -> CheckResult:
     # Only tickets still 'resolved': once closed the dispatcher can no longer chase it.
     ids = (r.id for r in rows if r.status == "resolved" and not r.has_resolution_note)
-    return _result(
-        "resolved_without_resolution_note",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: "resolved, but nobody wrote down how",
-    )
+    return _result("resolved_without_resolution_note", ids, ctx)
 
 
 def no_notes_after_a_day(
@@ -419,12 +429,7 @@ def no_notes_after_a_day(
         and r.notes_since_engaged == 0
         and r.engaged_at <= cutoff
     )
-    return _result(
-        "no_notes_after_a_day",
-        ids,
-        ctx.thresholds.max_ids,
-        lambda n: f"engaged {_days(days)} ago or more, no note since",
-    )
+    return _result("no_notes_after_a_day", ids, ctx)
 
 
 #: The checks over ticket rows, by id; each takes (rows, now, ctx).

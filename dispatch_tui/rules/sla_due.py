@@ -24,11 +24,11 @@ float minutes of ``outcome`` can misjudge an event that lands exactly on its tar
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dispatch_tui.rules.sla import BusinessCalendar, SlaPolicy
+from dispatch_tui.rules.sla import BusinessCalendar, SlaPolicy, add_business_minutes
 from dispatch_tui.rules.sla_outcome import Outcome
 
 #: The basis of a ticket not triaged yet: judged on first response only, on the
@@ -148,6 +148,25 @@ class DueTimeline:
         j = bisect_right(self._after, target)
         if j >= len(self._starts):
             return met_by(start, minutes, self.calendar)
+        return _moment(self._starts[j] + target - self._before[j])
+
+    def due(self, start: datetime, minutes: int) -> datetime:
+        """``rules.sla.add_business_minutes(start, minutes, calendar)`` by lookup: the
+        *earliest* moment ``minutes`` business minutes have run, so a target running out
+        exactly at closing time is due at closing (``met_by`` answers the next opening).
+        Outside the span, or for no minutes at all, it asks the calendar walk itself."""
+        at = _us(start)
+        if at < self._first or minutes <= 0:
+            return add_business_minutes(start, minutes, self.calendar)
+        i = bisect_right(self._starts, at) - 1
+        ran = 0
+        if i >= 0:
+            ran = self._before[i] + min(at - self._starts[i], self._after[i] - self._before[i])
+        target = ran + minutes * _US_PER_MINUTE
+        # The first window whose running total reaches the target holds the moment.
+        j = bisect_left(self._after, target)
+        if j >= len(self._starts):
+            return add_business_minutes(start, minutes, self.calendar)
         return _moment(self._starts[j] + target - self._before[j])
 
 

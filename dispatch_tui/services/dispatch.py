@@ -14,20 +14,28 @@ would leave a dispatcher unable to fix a wrong assignment during a morning burst
 
 ``assign_many`` is one transaction with one gate check: either every marked ticket
 goes to the technician, in the order given, or none does.
+
+Inside the lock the verbs read and write with prebuilt Core statements
+(store/writes.py): the ticket row, the gate count, the technician, the queue end,
+one version-checked UPDATE and the audit INSERT. The Ticket they return is built
+from those values after the commit, outside the lock.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, select
+from sqlmodel import Session
 
 from dispatch_tui.errors import GateClosed, InvalidInput, NotFound
 from dispatch_tui.rules import gate
 from dispatch_tui.services import audit
 from dispatch_tui.services.conflicts import check_version, stale_guard
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.store import queries
-from dispatch_tui.store.models import OPEN_STATUSES, Status, Technician, Ticket
+from dispatch_tui.store import queries, writes
+from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.models import OPEN_STATUSES, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
 SNAPSHOT = ("status", "assigned_tech_id", "queue_position")
@@ -53,7 +61,8 @@ def gate_state(desk: Desk) -> gate.GateState:
 
 
 def _require_gate_open(session: Session) -> None:
-    state = gate.check(queries.count_untriaged(session))
+    # In the caller's write transaction, after the lock: see the module docstring.
+    state = gate.check(writes.count_untriaged(session))
     if not state.open:
         raise GateClosed(state.untriaged)
 
@@ -69,13 +78,12 @@ def assign_ticket(
     """Give a triaged ticket to a technician, at the end of their queue."""
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
         _require_gate_open(session)
-        ticket = _ticket(session, ticket_id, expect_version)
-        _check_assignable(ticket)
+        row = _ticket(session, ticket_id, expect_version)
+        _check_assignable(row)
         technician = _active_tech(session, tech)
-        before = audit.snapshot(ticket, SNAPSHOT)
-        _give(session, desk, ticket, technician, Status.ASSIGNED.value)
-        _record(session, desk, "ticket.assign", ticket, before, f"to {technician.name}", reason)
-    return ticket
+        values = _give(session, desk, row, technician, Status.ASSIGNED.value)
+        _record(session, desk, "ticket.assign", row, values, f"to {technician.name}", reason)
+    return _saved(row, values)
 
 
 #: Tickets one bulk assignment may name; a screen marks a handful, never thousands.
@@ -98,22 +106,21 @@ def assign_many(
     if len(ids) > MAX_BULK:
         raise InvalidInput(f"assign at most {MAX_BULK} tickets at once")
     versions = expect_versions or {}
-    done: list[Ticket] = []
+    done: list[tuple[Row[Any], dict[str, Any]]] = []
     with stale_guard(desk, ids[0], versions.get(ids[0])), desk.db.write() as session:
         _require_gate_open(session)
         technician = _active_tech(session, tech)
         for ticket_id in ids:
-            ticket = _ticket(session, ticket_id, versions.get(ticket_id))
-            _check_assignable(ticket)
-            before = audit.snapshot(ticket, SNAPSHOT)
-            _give(session, desk, ticket, technician, Status.ASSIGNED.value)
+            row = _ticket(session, ticket_id, versions.get(ticket_id))
+            _check_assignable(row)
+            values = _give(session, desk, row, technician, Status.ASSIGNED.value)
             detail = f"to {technician.name} (bulk, {len(ids)} tickets)"
-            _record(session, desk, "ticket.assign", ticket, before, detail, reason)
-            done.append(ticket)
-    return done
+            _record(session, desk, "ticket.assign", row, values, detail, reason)
+            done.append((row, values))
+    return [_saved(row, values) for row, values in done]
 
 
-def _check_assignable(ticket: Ticket) -> None:
+def _check_assignable(ticket: Row[Any]) -> None:
     if ticket.status == Status.ASSIGNED.value or ticket.assigned_tech_id is not None:
         raise InvalidInput(
             f"ticket #{ticket.id} already has a technician; reassign it, with a reason"
@@ -138,29 +145,28 @@ def reassign(
         raise InvalidInput("reassigning needs a reason")
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
         _require_gate_open(session)
-        ticket = _ticket(session, ticket_id, expect_version)
-        if ticket.status not in REASSIGNABLE or ticket.assigned_tech_id is None:
+        row = _ticket(session, ticket_id, expect_version)
+        if row.status not in REASSIGNABLE or row.assigned_tech_id is None:
             raise InvalidInput(
-                f"ticket #{ticket_id} is {ticket.status} with no technician; assign it instead"
+                f"ticket #{ticket_id} is {row.status} with no technician; assign it instead"
             )
         technician = _active_tech(session, tech)
-        if technician.id == ticket.assigned_tech_id:
+        if technician.id == row.assigned_tech_id:
             raise InvalidInput(f"ticket #{ticket_id} is already with {technician.name}")
-        previous = session.get(Technician, ticket.assigned_tech_id)
-        before = audit.snapshot(ticket, SNAPSHOT)
-        status = Status.ASSIGNED.value if ticket.status in RESTART_ON_REASSIGN else ticket.status
-        _give(session, desk, ticket, technician, status)
-        origin = previous.name if previous else f"technician #{before['assigned_tech_id']}"
+        previous = writes.technician_row(session, row.assigned_tech_id)
+        status = Status.ASSIGNED.value if row.status in RESTART_ON_REASSIGN else row.status
+        values = _give(session, desk, row, technician, status)
+        origin = previous.name if previous else f"technician #{row.assigned_tech_id}"
         _record(
             session,
             desk,
             "ticket.reassign",
-            ticket,
-            before,
+            row,
+            values,
             f"from {origin} to {technician.name}",
             reason,
         )
-    return ticket
+    return _saved(row, values)
 
 
 def unassign_ticket(
@@ -174,38 +180,37 @@ def unassign_ticket(
 
     Allowed while the gate is closed (see the module docstring)."""
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
-        ticket = _ticket(session, ticket_id, expect_version)
-        if ticket.status != Status.ASSIGNED.value:
+        row = _ticket(session, ticket_id, expect_version)
+        if row.status != Status.ASSIGNED.value:
             raise InvalidInput(
-                f"ticket #{ticket_id} is {ticket.status}; only assigned tickets not yet "
+                f"ticket #{ticket_id} is {row.status}; only assigned tickets not yet "
                 "started can be unassigned"
             )
-        previous = session.get(Technician, ticket.assigned_tech_id or 0)
-        before = audit.snapshot(ticket, SNAPSHOT)
-        ticket.status = Status.TRIAGED.value
-        ticket.assigned_tech_id = None
-        ticket.queue_position = None
-        _touch(desk, ticket)
-        session.add(ticket)
-        session.flush()
+        previous = writes.technician_row(session, row.assigned_tech_id or 0)
+        values = _write(
+            session,
+            desk,
+            row,
+            {"status": Status.TRIAGED.value, "assigned_tech_id": None, "queue_position": None},
+        )
         name = previous.name if previous else "?"
-        _record(session, desk, "ticket.unassign", ticket, before, f"from {name}", reason)
-    return ticket
+        _record(session, desk, "ticket.unassign", row, values, f"from {name}", reason)
+    return _saved(row, values)
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _ticket(session: Session, ticket_id: int, expect_version: int | None) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
+def _ticket(session: Session, ticket_id: int, expect_version: int | None) -> Row[Any]:
+    row = writes.ticket_row(session, ticket_id)
+    if row is None:
         raise NotFound(f"no ticket #{ticket_id}")
-    check_version(session, ticket, expect_version)
-    return ticket
+    check_version(session, row, expect_version)
+    return row
 
 
-def _active_tech(session: Session, tech: str | int) -> Technician:
-    found = queries.find_technician(session, str(tech).strip())
+def _active_tech(session: Session, tech: str | int) -> Row[Any]:
+    found = writes.find_technician_row(session, str(tech).strip())
     if found is None:
         raise NotFound(f"no technician {tech!r}")
     if not found.active:
@@ -213,42 +218,52 @@ def _active_tech(session: Session, tech: str | int) -> Technician:
     return found
 
 
+_QUEUE_END = select(func.max(Ticket.queue_position)).where(
+    Ticket.assigned_tech_id == bindparam("b_tech"),
+    Ticket.status.in_([s.value for s in OPEN_STATUSES]),  # type: ignore[attr-defined]
+)
+
+
 def next_queue_position(session: Session, tech_id: int) -> int:
     """One past the last open ticket in the technician's queue: new work goes to the end."""
-    last = session.exec(
-        select(func.max(Ticket.queue_position)).where(
-            Ticket.assigned_tech_id == tech_id,
-            col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
-        )
-    ).one()
+    last = connection_for(session).execute(_QUEUE_END, {"b_tech": tech_id}).scalar()
     return (last or 0) + 1
 
 
-def _give(session: Session, desk: Desk, ticket: Ticket, tech: Technician, status: str) -> None:
-    ticket.queue_position = next_queue_position(session, tech.id or 0)
-    ticket.assigned_tech_id = tech.id
-    ticket.status = status
-    _touch(desk, ticket)
-    session.add(ticket)
-    session.flush()
+def _give(
+    session: Session, desk: Desk, row: Row[Any], tech: Row[Any], status: str
+) -> dict[str, Any]:
+    values = {
+        "queue_position": next_queue_position(session, tech.id),
+        "assigned_tech_id": tech.id,
+        "status": status,
+    }
+    return _write(session, desk, row, values)
 
 
-def _touch(desk: Desk, ticket: Ticket) -> None:
-    ticket.updated_at, ticket.updated_by = utcnow(), desk.actor
+def _write(session: Session, desk: Desk, row: Row[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The version-checked UPDATE; returns every value written, the new version too."""
+    values = values | {"updated_at": utcnow(), "updated_by": desk.actor}
+    version = writes.update_versioned(session, writes.TICKET, row.id, row.version, values)
+    return values | {"version": version}
+
+
+def _saved(row: Row[Any], values: dict[str, Any]) -> Ticket:
+    """The ticket as committed, a detached Ticket like the ORM used to hand back."""
+    return Ticket(**(dict(row._mapping) | values))
 
 
 def _record(
     session: Session,
     desk: Desk,
     action: str,
-    ticket: Ticket,
-    before: dict,
+    row: Row[Any],
+    values: dict[str, Any],
     detail: str,
     reason: str | None,
 ) -> None:
-    after = audit.snapshot(ticket, SNAPSHOT)
+    before = audit.snapshot(row, SNAPSHOT)
+    after = before | {k: audit.snapshot_value(values[k]) for k in SNAPSHOT if k in values}
     if reason and reason.strip():
         detail += f": {reason.strip()}"
-    audit.record(
-        session, desk.actor, action, "ticket", ticket.id, detail, before=before, after=after
-    )
+    audit.record(session, desk.actor, action, "ticket", row.id, detail, before=before, after=after)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.services import audit
 from dispatch_tui.services.conflicts import check_version, stale_guard
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
@@ -169,16 +171,26 @@ def last_client_updates(session: Session, ticket_ids: Iterable[int]) -> dict[int
     ids = list(ticket_ids)[:DEFAULT_LIMIT]
     if not ids:
         return {}
-    rows = session.exec(
-        select(Note.ticket_id, func.max(Note.created_at))
-        .where(col(Note.ticket_id).in_(ids), Note.kind == NoteKind.CLIENT.value)
-        .group_by(Note.ticket_id)
-    ).all()
+    rows = connection_for(session).execute(_last_updates_query(), {"ids": ids}).all()
     # MAX() over a custom column type comes back as text; parse it like the column would.
-    return {ticket_id: _as_time(value) for ticket_id, value in rows if value is not None}
+    return {ticket_id: as_time(value) for ticket_id, value in rows if value is not None}
 
 
-def _as_time(value: object) -> datetime:
+@lru_cache(maxsize=1)
+def _last_updates_query() -> Select:
+    # Built once and run as Core: the Dispatch board asks at every refresh.
+    return (
+        select(Note.ticket_id, func.max(Note.created_at))
+        .where(
+            col(Note.ticket_id).in_(bindparam("ids", expanding=True)),
+            Note.kind == NoteKind.CLIENT.value,
+        )
+        .group_by(Note.ticket_id)
+    )
+
+
+def as_time(value: object) -> datetime:
+    """A MAX() of a time column as the column reads it (SQLite may return the text)."""
     from dispatch_tui.store.types import UTCDateTime
 
     if isinstance(value, datetime):

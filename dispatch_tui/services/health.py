@@ -1,29 +1,45 @@
-"""Running the desk health checks: one bounded query per check, then its pure rule.
+"""Running the desk health checks: SQL counts the offenders, the pure rules decide the rest.
 
-Each query fetches only candidate rows, filtered in SQL by status on an index. Where
-the rule is in business time, the threshold is turned into one instant first
-(``rules.health.latest_start``: "N business minutes have run since s" is exactly
-"s is at or before that instant"), so SQL filters on the exact condition and reads
-the offenders only, not every ticket a wall-clock bound would let through. The rule
-in rules/health.py then re-tests each row. Rows stream in batches (``yield_per``),
-and a result keeps at most ``max_ids`` ids, so no check holds an unbounded list.
+Where a check is in business time, its threshold is turned into one instant first
+(``rules.health.latest_start``: "N business minutes have run since s" is exactly "s is
+at or before that instant"), so nine of the eleven checks are plain comparisons that
+SQL decides exactly. One statement (built once per process, with bound parameters)
+returns each one's offender count and its first ``max_ids`` ticket ids: no ticket row
+is read into Python, and at a thousand tickets the per-statement cost of eleven ORM
+queries no longer outweighs SQLite's own work. The rows the calendar must decide one by
+one (new tickets, and tickets whose resolution clock stopped when they started waiting
+on the client) come in one more query and go through the rules in rules/health.py,
+which the equivalence tests also apply to every ticket of a demo desk.
 
-All the ticket checks share one short read transaction: a consistent picture of the
-desk, and one connection set-up instead of one per check. It stays short because
-every query is bounded by candidates (open, waiting, resolved-not-closed tickets),
-not by history.
+Everything, the thresholds and the policy included, is read in one short read
+transaction: a consistent picture of the desk, and one connection set-up. It stays
+short because every query reads index ranges bounded by the open work (open, waiting,
+resolved-not-closed tickets; schema 4's indexes and flag), not by history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlmodel import Session
 
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules import health as rules
@@ -31,11 +47,11 @@ from dispatch_tui.rules.health import (
     CheckResult,
     HealthContext,
     HealthThresholds,
-    PendingTime,
     TechWeek,
     TicketFacts,
 )
 from dispatch_tui.rules.holidays import closed_dates
+from dispatch_tui.rules.sla_due import DueTimeline, timeline_for
 from dispatch_tui.rules.utilization import IsoWeek, available_hours
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
@@ -44,12 +60,12 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import load_policy, read_setting, write_setting
+from dispatch_tui.services.settings import ShopPolicy, load_policy, read_setting, write_setting
 from dispatch_tui.store import queries
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Note,
-    NoteKind,
     ServiceCall,
     Status,
     Ticket,
@@ -59,8 +75,6 @@ from dispatch_tui.store.types import utcnow
 
 #: Setting key: JSON object overriding HealthThresholds fields, e.g. {"waiting_business_days": 3}.
 HEALTH_THRESHOLDS = "health_thresholds"
-#: Rows fetched from SQLite per round trip while a check streams its candidates.
-BATCH = 1000
 
 OPEN = [s.value for s in OPEN_STATUSES]
 WAITING = [Status.WAITING_CLIENT.value, Status.WAITING_VENDOR.value]
@@ -85,9 +99,12 @@ def load_thresholds(desk: Desk) -> HealthThresholds:
     """The shop's thresholds: defaults, the ``health_thresholds`` setting, and the shared
     utilisation levels (the same ones the utilisation report uses)."""
     with desk.db.read() as session:
-        # One transaction for both: they are read together on every dashboard refresh.
-        utilization = timesheets.thresholds_in(session)
-        stored = _stored_thresholds(session)
+        return _thresholds_in(session)
+
+
+def _thresholds_in(session: Session) -> HealthThresholds:
+    utilization = timesheets.thresholds_in(session)
+    stored = _stored_thresholds(session)
     try:
         return HealthThresholds(utilization=utilization, **stored)
     except (TypeError, ValueError) as exc:
@@ -110,12 +127,26 @@ def set_thresholds(desk: Desk, **changes: float) -> HealthThresholds:
     return wanted
 
 
-def _context(session: Session, thresholds: HealthThresholds) -> HealthContext:
-    policy = load_policy(session)
+def _context(policy: ShopPolicy, thresholds: HealthThresholds) -> HealthContext:
     return HealthContext(policy.calendar, policy.sla, thresholds)
 
 
-# -- candidate queries ------------------------------------------------------------------
+# -- the checks' SQL ----------------------------------------------------------------------
+#
+# Nine of the eleven checks are decided exactly in SQL: their conditions are plain
+# comparisons once each business-time threshold is one instant (see the module
+# docstring), so SQL counts the offenders and hands back the first ``max_ids`` ids, and
+# no row is read into Python. All of them travel in one statement of scalar subqueries
+# (one round trip, one compiled-statement lookup), built once per process with bound
+# parameters, because at a thousand tickets building and executing eleven ORM queries
+# cost more than SQLite's work. Two parts need the calendar per ticket and stay rules
+# over rows: tickets not triaged yet (few, the intake queue) and tickets waiting on the
+# client, whose resolution clock stopped when they started waiting.
+
+_T = Ticket.__table__  # type: ignore[attr-defined]
+_N = Note.__table__  # type: ignore[attr-defined]
+_TE = TimeEntry.__table__  # type: ignore[attr-defined]
+_SC = ServiceCall.__table__  # type: ignore[attr-defined]
 
 _FACT_NAMES = (
     "id",
@@ -129,250 +160,334 @@ _FACT_NAMES = (
     "engaged_at",
     "resolved_at",
 )
-_FACT_COLUMNS = (
-    Ticket.id,
-    Ticket.status,
-    Ticket.created_at,
-    Ticket.updated_at,
-    Ticket.priority,
-    Ticket.estimate_hours,
-    Ticket.due_at,
-    Ticket.escalated,
-    Ticket.engaged_at,
-    Ticket.resolved_at,
+_FACT_COLUMNS = tuple(_T.c[name] for name in _FACT_NAMES)
+
+
+def _quiet_since(cutoff):
+    """No change, note or time entry after ``cutoff``: the last activity is at or before it."""
+    return and_(
+        _T.c.updated_at <= cutoff,
+        ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at > cutoff),
+        ~exists().where(_TE.c.ticket_id == _T.c.id, _TE.c.created_at > cutoff),
+    )
+
+
+def _text(value: str):
+    """A fixed status as an SQL string constant, not a parameter: the statements then need
+    no per-run expansion of their IN lists (the values are known, plain words)."""
+    return literal_column(f"'{value}'")
+
+
+def _statuses(values: list[str]):
+    return _T.c.status.in_([_text(v) for v in values])
+
+
+def _at(name: str):
+    """A bound instant, stored as the ticket's times are."""
+    return bindparam(name, type_=_T.c.created_at.type)
+
+
+def _priority_key(priorities: tuple[str, ...], name: str) -> str:
+    """The parameter of a priority's cut-off: by position, as names are the shop's words."""
+    return f"late_{priorities.index(name)}"
+
+
+def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
+    """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
+    open_ = _statuses(OPEN)
+    now = _at("now")
+    # Past the resolution target with the clock running to now: per priority, arrived
+    # by that target's cut-off (an unknown priority is judged as medium, bound as
+    # "late_other"). A ticket waiting on the client since before now is decided in
+    # Python (_by_calendar below), as its clock stopped earlier.
+    late = [
+        and_(_T.c.priority == name, _T.c.created_at <= _at(_priority_key(priorities, name)))
+        for name in priorities
+    ]
+    late.append(
+        and_(
+            _T.c.priority.not_in(priorities),
+            _T.c.created_at <= _at("late_other"),
+        )
+    )
+    return {
+        "waiting_no_activity": and_(_statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
+        "booked_no_future_call": and_(
+            open_,
+            exists().where(_SC.c.ticket_id == _T.c.id),
+            ~exists().where(_SC.c.ticket_id == _T.c.id, _SC.c.ends_at > now),
+        ),
+        "on_hold_no_future_due": and_(
+            _T.c.status == _text(Status.ON_HOLD),
+            or_(_T.c.due_at.is_(None), _T.c.due_at <= now),
+        ),
+        "large_not_booked": and_(
+            open_,
+            _T.c.estimate_hours > bindparam("large_hours"),
+            ~exists().where(_SC.c.ticket_id == _T.c.id),
+        ),
+        "past_resolution_target": and_(
+            open_,
+            _T.c.priority.is_not(None),
+            _T.c.resolved_at.is_(None),
+            or_(_T.c.status != _text(Status.WAITING_CLIENT), _T.c.updated_at >= now),
+            or_(*late),
+            # Implied by the branches above, but SQLite cannot range-scan an OR: the
+            # latest cut-off stated once lets it read (status, created_at) from there.
+            _T.c.created_at <= _at("late_latest"),
+        ),
+        "escalated_untouched": and_(
+            _T.c.escalated.is_(True), open_, _quiet_since(_at("quiet_escalated"))
+        ),
+        # Schema 4's flag, on ix_ticket_noted_status: no note lookups. "= false" rather
+        # than "IS false", which PostgreSQL cannot look up in an index.
+        "resolved_without_resolution_note": and_(
+            _T.c.resolution_noted == false(), _T.c.status == _text(Status.RESOLVED)
+        ),
+        "no_notes_after_a_day": and_(
+            open_,
+            _T.c.engaged_at.is_not(None),
+            _T.c.engaged_at <= _at("silent_since"),
+            ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at >= _T.c.engaged_at),
+        ),
+    }
+
+
+#: The checks decided exactly in SQL, in the order of the statement's columns.
+EXACT = (
+    "waiting_no_activity",
+    "booked_no_future_call",
+    "on_hold_no_future_due",
+    "large_not_booked",
+    "past_resolution_target",
+    "escalated_untouched",
+    "resolved_without_resolution_note",
+    "no_notes_after_a_day",
 )
 
 
-def _stream(session: Session, query, extra: tuple[str, ...] = ()) -> Iterator[TicketFacts]:
-    """TicketFacts from a query selecting _FACT_COLUMNS then the ``extra`` fields, in batches.
+def _counted(ids, limit, sums: int = 0) -> Any:
+    """One row over one pass of a select of ids (first column) and ``sums`` more columns:
+    how many rows, the sums of those columns, and the first ``limit`` ids (by id) as one
+    comma-separated string (NULL for none). Numbering the rows keeps the string bounded
+    without a second pass for the count."""
+    rows = ids.subquery()
+    key = rows.c[0]
+    numbered = select(
+        key.label("id"),
+        *(c.label(f"t{i}") for i, c in enumerate(list(rows.c)[1:])),
+        func.row_number().over(order_by=key).label("n"),
+    ).subquery()
+    first = cast(case((numbered.c.n <= limit, numbered.c.id)), String)
+    return select(
+        func.count(),
+        *(func.sum(numbered.c[f"t{i}"]) for i in range(sums)),
+        func.aggregate_strings(first, ","),
+    ).subquery()
 
-    The fact columns are TicketFacts' leading fields in order, so they pass by position:
-    a check may stream hundreds of offenders, and a dict per row cost more than its SQL.
-    """
-    base = len(_FACT_COLUMNS)
-    for row in session.exec(query.execution_options(yield_per=BATCH)):
-        if not extra:
-            yield TicketFacts(*row)
+
+@lru_cache(maxsize=8)
+def _statement(priorities: tuple[str, ...], checks: tuple[str, ...]):
+    """One row: for each check its offender count and its first ``max_ids`` ids (by id);
+    for unapproved time, the tickets, entries, hours and first ``max_ids`` tickets.
+
+    Each check is a one-row aggregate in FROM, joined to the others on TRUE: one
+    statement, and each check's conditions evaluated once."""
+    where = _offenders(priorities)
+    limit = bindparam("max_ids", type_=Integer)
+    parts = []
+    for check_id in checks:
+        if check_id == "time_entries_pending_approval":
+            per_ticket = (
+                select(_TE.c.ticket_id, func.count(), func.sum(_TE.c.hours))
+                .where(_TE.c.approved_at.is_(None))
+                .group_by(_TE.c.ticket_id)
+            )
+            parts.append(_counted(per_ticket, limit, sums=2))
             continue
-        more = {n: v for n, v in zip(extra, row[base:], strict=True) if v is not None}
-        yield TicketFacts(*row[:base], **more)
+        parts.append(_counted(select(_T.c.id).where(where[check_id]), limit))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())
+    return select(*(c for part in parts for c in part.c)).select_from(joined)
 
 
-def _last_note():
-    return select(func.max(Note.created_at)).where(Note.ticket_id == Ticket.id).scalar_subquery()
+#: The leading TicketFacts fields, all that the two rules decided row by row read (both
+#: candidate sets have no resolved_at): fewer times to convert per row.
+_ROW_FACTS = _FACT_COLUMNS[:5]
 
 
-def _last_time_entry():
-    return (
-        select(func.max(TimeEntry.created_at))
-        .where(TimeEntry.ticket_id == Ticket.id)
-        .scalar_subquery()
+@lru_cache(maxsize=1)
+def _by_calendar():
+    """The rows the calendar must decide one by one: new tickets past the wall-clock
+    first-response bound (business time never runs faster than the wall clock), and
+    tickets waiting on the client since before now that were already past their
+    resolution cut-off at now (their stopped clock can only be further behind)."""
+    untriaged = and_(_T.c.status == _text(Status.NEW), _T.c.created_at < _at("new_before"))
+    paused = and_(
+        _T.c.status == _text(Status.WAITING_CLIENT),
+        _T.c.updated_at < _at("now"),
+        _T.c.priority.is_not(None),
+        _T.c.resolved_at.is_(None),
+        _T.c.created_at <= _at("late_latest"),
+        _T.c.created_at < _T.c.updated_at,
     )
+    # By ticket number, as the SQL-counted checks list theirs: the rules keep the first.
+    return select(*_ROW_FACTS).where(or_(untriaged, paused)).order_by(_T.c.id)
 
 
-def _quiet_since(cutoff: datetime):
-    """No change, note or time entry after ``cutoff``: the wall-clock pre-filter of activity."""
-    return and_(
-        col(Ticket.updated_at) <= cutoff,
-        ~exists().where(Note.ticket_id == Ticket.id, col(Note.created_at) > cutoff),
-        ~exists().where(TimeEntry.ticket_id == Ticket.id, col(TimeEntry.created_at) > cutoff),
-    )
-
-
-def _cutoff(now: datetime, ctx: HealthContext, days: float) -> datetime:
-    """The exact business-day cut-off the rule applies (see rules.health.latest_start)."""
-    return rules.business_days_cutoff(now, days, ctx.calendar)
-
-
-def _untriaged(session: Session, now: datetime, ctx: HealthContext) -> Iterable[TicketFacts]:
-    cutoff = now - timedelta(minutes=ctx.sla.untriaged_first_response())
-    query = select(*_FACT_COLUMNS).where(
-        Ticket.status == Status.NEW.value, col(Ticket.created_at) < cutoff
-    )
-    return _stream(session, query)
-
-
-def _quiet(
-    session: Session, now: datetime, ctx: HealthContext, days: float, *, escalated: bool
-) -> Iterable[TicketFacts]:
-    status = col(Ticket.status).in_(OPEN if escalated else WAITING)
-    query = select(*_FACT_COLUMNS, _last_note(), _last_time_entry()).where(
-        status, _quiet_since(_cutoff(now, ctx, days))
-    )
-    if escalated:
-        query = query.where(col(Ticket.escalated).is_(True))
-    return _stream(session, query, ("last_note_at", "last_time_entry_at"))
-
-
-def _booked(session: Session, now: datetime) -> Iterable[TicketFacts]:
-    calls = select(func.count()).where(ServiceCall.ticket_id == Ticket.id).scalar_subquery()
-    last_end = (
-        select(func.max(ServiceCall.ends_at)).where(ServiceCall.ticket_id == Ticket.id)
-    ).scalar_subquery()
-    query = select(*_FACT_COLUMNS, calls, last_end).where(
-        col(Ticket.status).in_(OPEN),
-        exists().where(ServiceCall.ticket_id == Ticket.id),
-        ~exists().where(ServiceCall.ticket_id == Ticket.id, col(ServiceCall.ends_at) > now),
-    )
-    return _stream(session, query, ("service_calls", "last_call_end"))
-
-
-def _on_hold(session: Session, now: datetime) -> Iterable[TicketFacts]:
-    query = select(*_FACT_COLUMNS).where(
-        Ticket.status == Status.ON_HOLD.value,
-        or_(col(Ticket.due_at).is_(None), col(Ticket.due_at) <= now),
-    )
-    return _stream(session, query)
-
-
-def _large(session: Session, ctx: HealthContext) -> Iterable[TicketFacts]:
-    # The open tickets with a large estimate, found in ix_ticket_status_tech_estimate
-    # alone (status, assigned_tech_id, estimate_hours), then read by id. Asked in one
-    # WHERE, SQLite picks (status, created_at) and reads every open ticket's row to
-    # test the estimate: ~5 ms at 100k against under 1 ms.
-    large = aliased(Ticket)
-    found = select(large.id).where(
-        col(large.status).in_(OPEN),
-        col(large.estimate_hours) > ctx.thresholds.large_estimate_hours,
-    )
-    query = select(*_FACT_COLUMNS).where(
-        col(Ticket.id).in_(found),
-        ~exists().where(ServiceCall.ticket_id == Ticket.id),
-    )
-    return _stream(session, query)
-
-
-def _resolution(session: Session, now: datetime, ctx: HealthContext) -> Iterable[TicketFacts]:
-    # Per priority, only tickets that arrived by the target's cut-off can be past it. A
-    # ticket waiting on the client stops its clock earlier than now, so this bound holds
-    # for it too; the rule decides it exactly.
+def _resolution_cutoffs(now: datetime, ctx: HealthContext) -> dict[str, datetime]:
+    """The latest arrival past its resolution target at ``now``, per priority name."""
+    by_minutes: dict[int, datetime] = {}
+    cutoffs: dict[str, datetime] = {}
     fallback = ctx.sla.targets["medium"].resolution
-    known = list(ctx.sla.targets)
-    by_target: dict[int, datetime] = {}
-
-    def cutoff(minutes: int) -> datetime:
-        if minutes not in by_target:
-            by_target[minutes] = rules.resolution_cutoff(now, minutes, ctx.calendar)
-        return by_target[minutes]
-
-    late = [
-        and_(Ticket.priority == name, col(Ticket.created_at) <= cutoff(t.resolution))
-        for name, t in ctx.sla.targets.items()
-    ]
-    late.append(
-        and_(col(Ticket.priority).not_in(known), col(Ticket.created_at) <= cutoff(fallback))
-    )
-    query = select(*_FACT_COLUMNS).where(
-        col(Ticket.status).in_(OPEN),
-        col(Ticket.priority).is_not(None),
-        col(Ticket.resolved_at).is_(None),
-        or_(false(), *late),
-        # Implied by the branches above, but SQLite cannot range-scan an OR: with the
-        # latest cut-off stated once, it reads ix_ticket_status_created by (status,
-        # created_at) and skips the open tickets too young to be late (about half).
-        col(Ticket.created_at) <= max(by_target.values()),
-    )
-    return _stream(session, query)
+    named = [(name, t.resolution) for name, t in ctx.sla.targets.items()]
+    for name, minutes in [*named, ("", fallback)]:
+        if minutes not in by_minutes:
+            by_minutes[minutes] = rules.resolution_cutoff(now, minutes, ctx.calendar)
+        cutoffs[name] = by_minutes[minutes]
+    return cutoffs
 
 
-def _resolved_no_note(session: Session) -> Iterable[TicketFacts]:
-    query = select(*_FACT_COLUMNS).where(
-        Ticket.status == Status.RESOLVED.value,
-        ~exists().where(Note.ticket_id == Ticket.id, Note.kind == NoteKind.RESOLUTION.value),
-    )
-    return _stream(session, query)
+#: How far back the stopped clocks' lookup timeline reaches; older arrivals (rare: a
+#: ticket waiting on the client for over a year) are walked, exactly, one by one.
+TIMELINE_DAYS = 400
 
 
-def _no_notes(session: Session, now: datetime, ctx: HealthContext) -> Iterable[TicketFacts]:
-    query = select(*_FACT_COLUMNS).where(
-        col(Ticket.status).in_(OPEN),
-        col(Ticket.engaged_at).is_not(None),
-        col(Ticket.engaged_at) <= _cutoff(now, ctx, ctx.thresholds.note_business_days),
-        ~exists().where(Note.ticket_id == Ticket.id, col(Note.created_at) >= Ticket.engaged_at),
-    )
-    return _stream(session, query)
+def _timeline(rows: list[TicketFacts], now: datetime, ctx: HealthContext) -> DueTimeline | None:
+    """One lookup timeline for the waiting tickets' due moments: laying out the windows
+    once and two binary searches per ticket, against a calendar walk per ticket."""
+    if not rows:
+        return None
+    first = max(min(r.created_at for r in rows), now - timedelta(days=TIMELINE_DAYS))
+    # Laid out past now (timeline_for adds months): a due moment beyond the timeline
+    # is walked, and the tickets not yet late are exactly the ones whose is ahead.
+    return timeline_for(ctx.calendar, first, now)
 
 
-def _pending_time(session: Session) -> Iterator[PendingTime]:
-    query = (
-        select(TimeEntry.ticket_id, func.count(), func.sum(TimeEntry.hours))
-        .where(col(TimeEntry.approved_at).is_(None))
-        .group_by(TimeEntry.ticket_id)
-        .order_by(TimeEntry.ticket_id)
-    )
-    for ticket_id, entries, hours in session.exec(query.execution_options(yield_per=BATCH)):
-        yield PendingTime(ticket_id, entries, float(hours or 0))
+def _split_ids(text: str | None) -> list[int]:
+    return sorted(int(i) for i in text.split(",")) if text else []
 
 
-def _ticket_candidates(
-    session: Session, check_id: str, now: datetime, ctx: HealthContext
-) -> Iterable[TicketFacts]:
+def _ticket_checks(
+    session: Session, checks: tuple[str, ...], now: datetime, ctx: HealthContext
+) -> dict[str, CheckResult]:
+    """The ticket checks and the time-entry check among ``checks``, in one statement
+    (plus one for the rows the calendar decides), inside the caller's transaction."""
     t = ctx.thresholds
-    match check_id:
-        case "untriaged_past_first_response":
-            return _untriaged(session, now, ctx)
-        case "waiting_no_activity":
-            return _quiet(session, now, ctx, t.waiting_business_days, escalated=False)
-        case "escalated_untouched":
-            return _quiet(session, now, ctx, t.escalated_business_days, escalated=True)
-        case "booked_no_future_call":
-            return _booked(session, now)
-        case "on_hold_no_future_due":
-            return _on_hold(session, now)
-        case "large_not_booked":
-            return _large(session, ctx)
-        case "past_resolution_target":
-            return _resolution(session, now, ctx)
-        case "resolved_without_resolution_note":
-            return _resolved_no_note(session)
-        case "no_notes_after_a_day":
-            return _no_notes(session, now, ctx)
-    raise InvalidInput(f"unknown health check {check_id!r}")
+    results: dict[str, CheckResult] = {}
+    exact = tuple(c for c in checks if c in EXACT or c == "time_entries_pending_approval")
+    cutoffs = _resolution_cutoffs(now, ctx)
+    priorities = tuple(name for name in ctx.sla.targets)
+    if exact:
+        params: dict[str, Any] = {
+            "now": now,
+            "quiet_waiting": rules.business_days_cutoff(now, t.waiting_business_days, ctx.calendar),
+            "quiet_escalated": rules.business_days_cutoff(
+                now, t.escalated_business_days, ctx.calendar
+            ),
+            "silent_since": rules.business_days_cutoff(now, t.note_business_days, ctx.calendar),
+            "large_hours": t.large_estimate_hours,
+            "late_other": cutoffs[""],
+            "late_latest": max(cutoffs.values()),
+            "max_ids": t.max_ids,
+        }
+        params.update({_priority_key(priorities, name): cutoffs[name] for name in priorities})
+        row = connection_for(session).execute(_statement(priorities, exact), params).one()
+        values = iter(row)
+        for check_id in exact:
+            if check_id == "time_entries_pending_approval":
+                tickets, entries, hours, ids = (next(values) for _ in range(4))
+                entries = int(entries or 0)  # a sum of counts: numeric on PostgreSQL
+                results[check_id] = rules.pending_approval(
+                    tickets, entries, float(hours or 0), _split_ids(ids), ctx
+                )
+                continue
+            count, ids = next(values), next(values)
+            results[check_id] = rules.counted(check_id, count, _split_ids(ids), ctx)
+    wanted = {"untriaged_past_first_response", "past_resolution_target"} & set(checks)
+    if wanted:
+        params = {
+            "now": now,
+            "new_before": now - timedelta(minutes=ctx.sla.untriaged_first_response()),
+            "late_latest": max(cutoffs.values()),
+        }
+        found = connection_for(session).execute(_by_calendar(), params)
+        rows = [TicketFacts(*row) for row in found]
+        if "untriaged_past_first_response" in wanted:
+            new = [r for r in rows if r.status == Status.NEW.value]
+            results["untriaged_past_first_response"] = rules.untriaged_past_first_response(
+                new, now, ctx
+            )
+        if "past_resolution_target" in wanted:
+            waiting = [r for r in rows if r.status == Status.WAITING_CLIENT.value]
+            paused = rules.past_resolution_target(waiting, now, ctx, _timeline(waiting, now, ctx))
+            running = results["past_resolution_target"]
+            ids = sorted([*running.ticket_ids, *paused.ticket_ids])
+            results["past_resolution_target"] = rules.counted(
+                "past_resolution_target", running.count + paused.count, ids, ctx
+            )
+    return results
 
 
 # -- utilisation so far this week -------------------------------------------------------
 
 
-def _tech_weeks(session: Session, now: datetime) -> list[TechWeek]:
-    """Billable hours this week (from the utilisation report) against the working hours
-    that have passed so far: the rest of the week is treated as away, so Monday's
-    numbers are judged on Monday's hours, not on the whole week's.
+def _tech_weeks(
+    session: Session, now: datetime, policy: ShopPolicy | None = None
+) -> list[TechWeek]:
+    """Billable hours this week (as the utilisation report sums and rounds them) against
+    the working hours that have passed so far: the rest of the week is treated as away,
+    so Monday's numbers are judged on Monday's hours, not on the whole week's.
 
-    Inside the caller's transaction, with one read of the staff (technicians, time
-    zone, holidays) shared with the report and one query for every technician's
-    absences, instead of a transaction of its own and a query per technician.
+    Inside the caller's transaction: the staff from the policy it read (``policy``),
+    one aggregate of this week's billable hours per technician, and one query for
+    every technician's absences. Only what the check reads: not the whole utilisation
+    report, whose full-week hours and absences it would then compute a second time.
     """
-    staff = read_staff(session)
-    report = timesheets.utilization_in(session, None, staff)
-    week = IsoWeek.parse(report.week)
+    staff = read_staff(session, policy)
     zone = staff.zone
+    # The week of the utilisation report: the one running now on the shop's clock.
+    week = IsoWeek.containing(utcnow().astimezone(zone).date())
     start, end = week.bounds(zone)
+    ids = staff.tech_ids
+    billable = case((_TE.c.billable.is_(True), _TE.c.hours), else_=0.0)
+    sums = dict(
+        session.connection()
+        .execute(
+            select(_TE.c.tech_id, func.sum(billable))
+            .where(_TE.c.tech_id.in_(ids), _TE.c.started_at >= start, _TE.c.started_at < end)
+            .group_by(_TE.c.tech_id)
+        )
+        .all()
+    )
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
-    techs = {t.id: t for t in staff.techs}
-    ids = [row.tech_id for row in report.rows if row.tech_id in techs]
     away_by_tech = absences_by_tech(session, ids, start, end)
     rows: list[TechWeek] = []
-    for row in report.rows:
-        tech = techs.get(row.tech_id)
-        if tech is None:
-            continue
-        away = [(a.start, a.end) for a in away_by_tech[row.tech_id]]
+    for tech in staff.techs:
+        away = [(a.start, a.end) for a in away_by_tech[tech.id or 0]]
         # Night shifts may run past Sunday midnight; a day beyond the week covers them.
         away.append((max(now, start), end + timedelta(days=1)))
         so_far = available_hours(working_hours(tech), zone, week, holidays=holidays, away=away)
-        rows.append(TechWeek(row.tech, row.billable_hours, so_far))
+        rows.append(TechWeek(tech.name, round(float(sums.get(tech.id) or 0), 2), so_far))
     return rows
 
 
 # -- running the checks -----------------------------------------------------------------
 
 
-def _run_in(session: Session, check_id: str, now: datetime, ctx: HealthContext) -> CheckResult:
-    """One check over the ticket tables, inside the caller's read transaction."""
-    if check_id == "time_entries_pending_approval":
-        return rules.time_entries_pending_approval(_pending_time(session), ctx)
-    candidates = _ticket_candidates(session, check_id, now, ctx)
-    return rules.TICKET_CHECKS[check_id](candidates, now, ctx)
+def _run_in(
+    session: Session, checks: tuple[str, ...], now: datetime, thresholds: HealthThresholds | None
+) -> dict[str, CheckResult]:
+    """``checks`` inside the caller's read transaction, with the thresholds and policy read
+    in it too: one consistent picture of the desk, one transaction per refresh."""
+    policy = load_policy(session)
+    ctx = _context(policy, thresholds or _thresholds_in(session))
+    results = _ticket_checks(session, checks, now, ctx)
+    if "technician_utilization" in checks:
+        weeks = _tech_weeks(session, now, policy)
+        results["technician_utilization"] = rules.technician_utilization(weeks, ctx)
+    return results
 
 
 def run_check(
@@ -383,17 +498,12 @@ def run_check(
     thresholds: HealthThresholds | None = None,
 ) -> CheckResult:
     """One check by its id (see rules.health.CHECK_IDS)."""
-    now = now or utcnow()
-    thresholds = thresholds or load_thresholds(desk)
     if check_id not in rules.TITLES:
         raise InvalidInput(
             f"unknown health check {check_id!r}; use one of: {', '.join(rules.CHECK_IDS)}"
         )
     with desk.db.read() as session:
-        ctx = _context(session, thresholds)
-        if check_id != "technician_utilization":
-            return _run_in(session, check_id, now, ctx)
-        return rules.technician_utilization(_tech_weeks(session, now), ctx)
+        return _run_in(session, (check_id,), now or utcnow(), thresholds)[check_id]
 
 
 def run_checks(
@@ -404,16 +514,8 @@ def run_checks(
 ) -> list[CheckResult]:
     """Every check, in CHECK_IDS order, in one short read transaction (each query is
     bounded by candidates, see the module docstring; utilisation by the technicians)."""
-    now = now or utcnow()
-    thresholds = thresholds or load_thresholds(desk)
-    results: dict[str, CheckResult] = {}
     with desk.db.read() as session:
-        ctx = _context(session, thresholds)
-        for check_id in rules.CHECK_IDS:
-            if check_id != "technician_utilization":
-                results[check_id] = _run_in(session, check_id, now, ctx)
-        weeks = _tech_weeks(session, now)
-    results["technician_utilization"] = rules.technician_utilization(weeks, ctx)
+        results = _run_in(session, rules.CHECK_IDS, now or utcnow(), thresholds)
     return [results[c] for c in rules.CHECK_IDS]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
@@ -16,10 +17,26 @@ from dispatch_tui.store.models import Holiday
 MAX_HOLIDAYS = 1000
 
 
+#: Built once, and plain columns rather than Holiday objects: the policy (and so this)
+#: is read inside every triage's write lock, where both showed in profiles.
+_RULES = (
+    select(Holiday.name, Holiday.day, Holiday.rrule).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)
+)
+
+
 def load_holiday_rules(session: Session) -> list[HolidayRule]:
     """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
-    rows = session.exec(select(Holiday).order_by(col(Holiday.id)).limit(MAX_HOLIDAYS)).all()
-    return [HolidayRule(row.name, day=row.day, rrule=row.rrule) for row in rows]
+    # session.exec (not the bare connection) so a holiday added earlier in the same
+    # transaction is flushed and seen; the statement is built once (see _RULES).
+    rows = session.exec(_RULES).all()
+    return [_rule(name, day, rrule) for name, day, rrule in rows]
+
+
+@lru_cache(maxsize=MAX_HOLIDAYS)
+def _rule(name: str, day: date | None, rrule: str | None) -> HolidayRule:
+    # A HolidayRule is frozen and a pure function of its row's values, but building one
+    # validates its RRULE (a parse): remembered by value, so an edited row is a new key.
+    return HolidayRule(name, day=day, rrule=rrule)
 
 
 def add_holiday(

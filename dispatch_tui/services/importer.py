@@ -433,7 +433,7 @@ def _possible_duplicate(
     subject: str,
     received: datetime,
 ) -> int | None:
-    # client_id + created_at runs on ix_ticket_client_created; contact_id has no index.
+    # client_id + created_at runs on ix_ticket_client_created_tech; contact_id has no index.
     rows = session.exec(
         select(Ticket.id, Ticket.summary)
         .where(

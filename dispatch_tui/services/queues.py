@@ -52,7 +52,7 @@ class TechQueue:
 
 
 def _ordered(session: Session, tech_id: int, limit: int = DEFAULT_LIMIT) -> list[tuple]:
-    # Runs on ix_ticket_tech_status (assigned_tech_id, status, queue_position).
+    # Runs on ix_ticket_tech_status_priority (assigned_tech_id, status, queue_position, ...).
     return list(
         session.exec(
             select(Ticket, Client.name)

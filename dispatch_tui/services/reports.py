@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, text
-from sqlmodel import col, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, text
+from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules.priority import PRIORITIES
@@ -26,15 +27,12 @@ from dispatch_tui.rules.sla_due import UNTRIAGED, SlaDue, judge, timeline_for
 from dispatch_tui.rules.sla_outcome import Tally
 from dispatch_tui.rules.utilization import IsoWeek
 from dispatch_tui.services import sla_stamps
+from dispatch_tui.services.availability import read_zone
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import (
-    DEFAULT_TIMEZONE,
-    TIMEZONE,
     load_policy,
-    parse_timezone,
-    read_setting,
 )
-from dispatch_tui.store.models import OPEN_STATUSES, Technician, Ticket
+from dispatch_tui.store.models import OPEN_STATUSES, Technician, Ticket, TicketType
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
 
@@ -283,17 +281,12 @@ def priority_distribution(
     medium for incidents and at quick hits for service requests."""
     with desk.db.read() as session:
         # Only the zone, not the whole SLA policy (six settings and the holidays).
-        zone = parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
+        zone = read_zone(session)
         if first is None or last is None:
             default_first, default_last = default_period(zone, now)
             first, last = first or default_first, last or default_last
         period = Period.of(first, last, zone)
-        # Reads only ix_ticket_created_type_priority: the period's index entries.
-        rows = session.exec(
-            select(Ticket.ticket_type, Ticket.priority, func.count())
-            .where(col(Ticket.created_at) >= period.start, col(Ticket.created_at) < period.end)
-            .group_by(Ticket.ticket_type, Ticket.priority)
-        ).all()
+        rows = _mix_counts(session, period)
     totals: dict[str, int] = {}
     for kind, _priority, count in rows:
         totals[kind or UNTRIAGED] = totals.get(kind or UNTRIAGED, 0) + count
@@ -315,6 +308,68 @@ def priority_distribution(
         )
     )
     return period, result
+
+
+#: The (type, priority) pairs triage can set, and None for not set yet.
+_MIX_PAIRS = tuple(
+    (kind, priority)
+    for kind in (*(t.value for t in TicketType), None)
+    for priority in (*PRIORITIES, None)
+)
+
+
+def _is(column, value):
+    return col(column).is_(None) if value is None else column == value
+
+
+@lru_cache(maxsize=1)
+def _mix_query() -> Select:
+    """The period's arrivals in all, and for each pair triage can set, in one statement.
+
+    Each pair is one range of ix_ticket_type_priority_created (type, priority, then
+    created_at), and the total one range of ix_ticket_created: no GROUP BY, whose sort
+    of every arrival in the period cost ten times the counting at a million tickets.
+    """
+    in_period = (
+        col(Ticket.created_at) >= bindparam("start"),
+        col(Ticket.created_at) < bindparam("end"),
+    )
+    total = select(func.count()).select_from(Ticket).where(*in_period).scalar_subquery()
+    pairs = [
+        select(func.count())
+        .select_from(Ticket)
+        .where(_is(Ticket.ticket_type, kind), _is(Ticket.priority, priority), *in_period)
+        .scalar_subquery()
+        for kind, priority in _MIX_PAIRS
+    ]
+    return select(total, *pairs)
+
+
+@lru_cache(maxsize=1)
+def _mix_grouped_query() -> Select:
+    return (
+        select(Ticket.ticket_type, Ticket.priority, func.count())
+        .where(
+            col(Ticket.created_at) >= bindparam("start"),
+            col(Ticket.created_at) < bindparam("end"),
+        )
+        .group_by(Ticket.ticket_type, Ticket.priority)
+    )
+
+
+def _mix_counts(session: Session, period: Period) -> list[tuple[str | None, str | None, int]]:
+    """(type, priority, count) of every pair with arrivals in the period.
+
+    The pairs triage can set are counted one index range each; should the total say
+    some arrivals carry anything else (an imported value), the period is grouped in
+    full instead, so every pair present is counted either way.
+    """
+    bounds = {"start": period.start, "end": period.end}
+    conn = session.connection()
+    total, *counts = conn.execute(_mix_query(), bounds).one()
+    if total == sum(counts):
+        return [(*pair, n) for pair, n in zip(_MIX_PAIRS, counts, strict=True) if n]
+    return [tuple(row) for row in conn.execute(_mix_grouped_query(), bounds)]
 
 
 # -- open tickets: aging and load -------------------------------------------------------

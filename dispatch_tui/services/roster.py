@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.rules.holidays import closed_dates
@@ -31,6 +32,7 @@ from dispatch_tui.services.availability import (
 )
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Ticket
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
@@ -157,19 +159,31 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
     found: dict[int, tuple[int, float]] = {tech_id: (0, 0.0) for tech_id in ids}
     if not ids:
         return found
-    rows = session.exec(
-        select(
-            Ticket.assigned_tech_id, Ticket.status, func.count(), func.sum(Ticket.estimate_hours)
-        )
-        .where(col(Ticket.assigned_tech_id).in_(ids), col(Ticket.status).in_(_OPEN))
-        .group_by(Ticket.assigned_tech_id, Ticket.status)
-    ).all()
+    rows = connection_for(session).execute(_open_counts_query(), {"ids": ids}).all()
     for tech_id, status, count, hours in rows:
         open_count, ready_hours = found[tech_id]
         if status in _READY:
             ready_hours += float(hours or 0)
         found[tech_id] = (open_count + count, ready_hours)
     return found
+
+
+# Statements are built once and run as Core on the session's connection (see
+# services/availability.py): SQLAlchemy then reuses their compiled form.
+
+
+@lru_cache(maxsize=1)
+def _open_counts_query() -> Select:
+    return (
+        select(
+            Ticket.assigned_tech_id, Ticket.status, func.count(), func.sum(Ticket.estimate_hours)
+        )
+        .where(
+            col(Ticket.assigned_tech_id).in_(bindparam("ids", expanding=True)),
+            col(Ticket.status).in_(_OPEN),
+        )
+        .group_by(Ticket.assigned_tech_id, Ticket.status)
+    )
 
 
 def _calls(
@@ -180,23 +194,17 @@ def _calls(
     if not ids:
         return {}
     limit = DEFAULT_LIMIT * len(ids)
-    rows = session.exec(
-        _calls_query(start, end)
-        .where(col(ServiceCall.tech_id).in_(ids))
-        .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
-        .limit(limit)
-    ).all()
+    window = {"start": start, "end": end, "since": start - _MAX_CALL}
+    conn = session.connection()
+    rows = conn.execute(_calls_query(), {**window, "ids": ids, "n": limit}).all()
     if len(rows) >= limit:
         # One technician's calls could crowd out the next one's: a query each, with
         # the per-technician bound it always had.
         rows = [
             row
             for tech_id in ids
-            for row in session.exec(
-                _calls_query(start, end)
-                .where(ServiceCall.tech_id == tech_id)
-                .order_by(col(ServiceCall.starts_at))
-                .limit(DEFAULT_LIMIT)
+            for row in conn.execute(
+                _calls_query(), {**window, "ids": [tech_id], "n": DEFAULT_LIMIT}
             ).all()
         ]
     spans: dict[int, list[tuple[datetime, datetime]]] = {tech_id: [] for tech_id in ids}
@@ -207,11 +215,18 @@ def _calls(
     return {tech_id: merge(clip(found, start, end)) for tech_id, found in spans.items()}
 
 
-def _calls_query(start: datetime, end: datetime):
-    return select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at).where(
-        col(ServiceCall.starts_at) < end,
-        col(ServiceCall.starts_at) >= start - _MAX_CALL,
-        col(ServiceCall.ends_at) > start,
+@lru_cache(maxsize=1)
+def _calls_query() -> Select:
+    return (
+        select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at)
+        .where(
+            col(ServiceCall.starts_at) < bindparam("end"),
+            col(ServiceCall.starts_at) >= bindparam("since"),
+            col(ServiceCall.ends_at) > bindparam("start"),
+            col(ServiceCall.tech_id).in_(bindparam("ids", expanding=True)),
+        )
+        .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
+        .limit(bindparam("n"))
     )
 
 

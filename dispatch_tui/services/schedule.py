@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func
+from sqlalchemy import Select, bindparam, case, exists, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -40,6 +41,7 @@ from dispatch_tui.services.availability import (
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.holidays import load_holiday_rules
 from dispatch_tui.services.settings import DEFAULT_TIMEZONE, TIMEZONE, parse_timezone, read_setting
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
@@ -193,11 +195,31 @@ def _call_row(session: Session, call_id: int) -> CallRow:
 def _query_calls(
     session: Session, start: datetime, end: datetime, tech_id: int | None, limit: int
 ) -> list[CallRow]:
-    query = _in_range(_call_rows_query(), start, end)
+    # A statement built once per shape and run as Core on the session's connection: the
+    # schedule board reads a week of calls at every refresh, and the ORM session's
+    # statement building and row loading cost more than SQLite's reads.
+    params = {
+        "start": start,
+        "end": end,
+        "since": start - timedelta(hours=MAX_CALL_HOURS),
+        "n": limit,
+    }
     if tech_id is not None:
-        query = query.where(ServiceCall.tech_id == tech_id)
-    query = query.order_by(col(ServiceCall.starts_at), col(ServiceCall.id)).limit(limit)
-    return [_to_row(row) for row in session.exec(query).all()]
+        params["tech"] = tech_id
+    rows = connection_for(session).execute(_calls_query(tech_id is not None), params).all()
+    return [CallRow(*row) for row in rows]
+
+
+@lru_cache(maxsize=2)
+def _calls_query(one_tech: bool) -> Select:
+    query = _call_rows_query().where(
+        col(ServiceCall.starts_at) < bindparam("end"),
+        col(ServiceCall.starts_at) >= bindparam("since"),
+        col(ServiceCall.ends_at) > bindparam("start"),
+    )
+    if one_tech:
+        query = query.where(ServiceCall.tech_id == bindparam("tech"))
+    return query.order_by(col(ServiceCall.starts_at), col(ServiceCall.id)).limit(bindparam("n"))
 
 
 def list_calls(

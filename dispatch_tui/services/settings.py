@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
@@ -51,16 +52,20 @@ def read_setting(session: Session, key: str, default: Any = None) -> Any:
     return json.loads(row.value) if row is not None else default
 
 
+#: Built once: building the statement cost more than running it, and the policy is
+#: read inside every triage's write lock. An expanding IN, so any list of keys fits.
+_READ_SETTINGS = select(Setting.key, Setting.value).where(
+    col(Setting.key).in_(bindparam("keys", expanding=True))
+)
+
+
 def read_settings(session: Session, keys: Iterable[str]) -> dict[str, Any]:
     """The stored values of ``keys`` in one query; keys that are not set are left out.
 
     ``read_setting`` runs a query per key, and a key that is not set (the usual case)
     is not remembered by the session, so every policy load paid for each one again.
     """
-    wanted = list(keys)
-    rows = session.exec(
-        select(Setting.key, Setting.value).where(col(Setting.key).in_(wanted))
-    ).all()
+    rows = session.exec(_READ_SETTINGS, params={"keys": list(keys)}).all()
     return {key: json.loads(value) for key, value in rows}
 
 

@@ -41,6 +41,7 @@ from dispatch_tui.rules.sla_due import (
 )
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.settings import ShopPolicy, load_policy
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.errors import DatabaseLocked
 from dispatch_tui.store.models import Meta, Ticket
 from dispatch_tui.store.types import utcnow
@@ -182,7 +183,7 @@ def restamp(
                             "b_resolve": due.resolve_by,
                         }
                     )
-                session.connection().execute(_STAMP, params)
+                connection_for(session).execute(_STAMP, params)
         done += len(rows)
         if rows:
             after = rows[-1][0]

@@ -2,21 +2,24 @@
 
 One read transaction: the ticket, every active technician's load (services/roster.py)
 and each technician's recent history with the ticket's client, counted on the
-(client_id, created_at) index over a bounded window.
+(client_id, created_at, assigned_tech_id) index over a bounded window.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import NotFound
 from dispatch_tui.rules import suggest
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import TechLoad, tech_loads
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Client, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -34,20 +37,59 @@ class Suggestions:
 def client_history(
     session: Session, client_id: int, now: datetime, days: int = HISTORY_DAYS
 ) -> dict[int, int]:
-    """Tickets of this client each technician had, created in the last ``days``."""
-    rows = session.exec(
-        select(Ticket.assigned_tech_id, func.count())
-        .where(
-            Ticket.client_id == client_id,
-            col(Ticket.created_at) >= now - timedelta(days=days),
-            col(Ticket.assigned_tech_id).is_not(None),
-        )
-        .group_by(Ticket.assigned_tech_id)
-    ).all()
+    """Tickets of this client each technician had, created in the last ``days``.
+
+    Counted on ix_ticket_client_created_tech alone (the technician is in the index), so
+    a busy client's months of tickets cost index entries, not a row read each.
+    """
+    rows = connection_for(session).execute(
+        _history_query(), {"client": client_id, "since": now - timedelta(days=days)}
+    )
     return {tech_id: count for tech_id, count in rows if tech_id is not None}
 
 
-def ticket_facts(ticket: Ticket) -> suggest.TicketFacts:
+class TicketRow(NamedTuple):
+    """The columns of a ticket the ranking reads, and its client's name."""
+
+    id: int
+    client_id: int
+    assigned_tech_id: int | None
+    priority: str | None
+    ticket_type: str | None
+    required_skill: str | None
+    estimate_hours: float | None
+    client: str | None
+
+
+# Statements built once and run as Core on the session's connection: suggestions are
+# ranked at every cursor move on the Dispatch screen, and building ORM selects and
+# loading a whole Ticket and Client cost more than the reads themselves.
+
+
+@lru_cache(maxsize=1)
+def _history_query() -> Select:
+    return (
+        select(Ticket.assigned_tech_id, func.count())
+        .where(
+            Ticket.client_id == bindparam("client"),
+            col(Ticket.created_at) >= bindparam("since"),
+            col(Ticket.assigned_tech_id).is_not(None),
+        )
+        .group_by(Ticket.assigned_tech_id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _ticket_query() -> Select:
+    columns = [getattr(Ticket, name) for name in TicketRow._fields[:-1]]
+    return (
+        select(*columns, Client.name)
+        .join(Client, Client.id == Ticket.client_id, isouter=True)
+        .where(Ticket.id == bindparam("id"))
+    )
+
+
+def ticket_facts(ticket: Ticket | TicketRow) -> suggest.TicketFacts:
     return suggest.TicketFacts(
         priority=ticket.priority,
         ticket_type=ticket.ticket_type,
@@ -74,7 +116,7 @@ def tech_facts(load: TechLoad, history: dict[int, int]) -> suggest.TechFacts:
 
 def rank_in_session(
     session: Session,
-    ticket: Ticket,
+    ticket: Ticket | TicketRow,
     loads: list[TechLoad],
     now: datetime,
     weights: suggest.Weights | None = None,
@@ -96,9 +138,9 @@ def suggest_for(
     """Every active technician for the ticket, best first, each with reasons."""
     now = now or utcnow()
     with desk.db.read() as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is None:
+        row = connection_for(session).execute(_ticket_query(), {"id": ticket_id}).first()
+        if row is None:
             raise NotFound(f"no ticket #{ticket_id}")
-        client = session.get(Client, ticket.client_id)
+        ticket = TicketRow._make(row)
         ranked = rank_in_session(session, ticket, tech_loads(session, now), now, weights)
-    return Suggestions(ticket_id, client.name if client else "?", ranked)
+    return Suggestions(ticket_id, ticket.client or "?", ranked)

@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from dispatch_tui.errors import DispatchError
-from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services.tickets import desk_counts
 from dispatch_tui.store import StoreError
 from dispatch_tui.store.queries import DeskCounts
@@ -52,42 +49,64 @@ def counts_text(counts: DeskCounts) -> Text:
     return text
 
 
-class DeskHeader(Horizontal):
-    """Title, dispatcher and database on the left; live desk counts on the right."""
+class DeskHeader(Widget, can_focus=False):
+    """Title, dispatcher and database on the left; live desk counts on the right.
 
+    One widget drawing the three parts, not a row of three Statics: every widget on
+    a screen is visited at each key and styled at each mount, and the header is on
+    every screen. Only what changes (the counts, every 2 s) repaints it, in place.
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"desk-header--title", "desk-header--who"}
     DEFAULT_CSS = """
     DeskHeader {
         height: 1;
         dock: top;
         background: $panel;
         color: $foreground;
+        text-wrap: nowrap;
+        .desk-header--title { text-style: bold; background: $primary; }
+        .desk-header--who { color: $text-muted; }
     }
-    DeskHeader #title { width: auto; padding: 0 1; text-style: bold; background: $primary; }
-    DeskHeader #who { width: 1fr; padding: 0 1; color: $text-muted; }
-    DeskHeader #counts { width: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._last_error: str | None = None
-        self._counted = False
+        self.title_text = Text()
+        self.who_text = Text()
+        self.counts = Text("…")
 
-    def compose(self) -> ComposeResult:
+    def _read_labels(self) -> None:
+        # Read once the header is in its screen (the title is the screen's).
         app = cast("DispatchApp", self.app)
         desk = app.desk
         who = f"{desk.actor}  ·  {desk.db.path}" if desk else app.actor
-        yield Static(Text(one_line(self.screen.title or "")), id="title")
-        yield Static(Text(one_line(who)), id="who")
-        # The first section's header shows the counts read as the desk opened, rather
-        # than "…" and a read of its own a moment later.
-        counts = app.take_opening_counts()
-        self._counted = counts is not None
-        yield Static(counts_text(counts) if counts is not None else Text("…"), id="counts")
+        self.title_text = Text(one_line(self.screen.title or ""))
+        self.who_text = Text(one_line(who))
+
+    def render(self) -> Text:
+        """' Title ' then ' who' on the left, ' counts ' on the right; who is cut first."""
+        title = Text.assemble(" ", self.title_text, " ")
+        title.stylize(self.get_component_rich_style("desk-header--title"))
+        counts = Text.assemble(" ", self.counts, " ")
+        who = Text.assemble(" ", self.who_text)
+        who.stylize(self.get_component_rich_style("desk-header--who"))
+        room = max(0, self.size.width - title.cell_len - counts.cell_len)
+        who.truncate(room, pad=True)
+        return Text.assemble(title, who, counts, no_wrap=True, overflow="crop")
 
     def on_mount(self) -> None:
+        self._read_labels()
         self.set_interval(REFRESH_SECONDS, self.refresh_counts)
-        if not self._counted:
+        # The first section's header shows the counts read as the desk opened, rather
+        # than "…" and a read of its own a moment later.
+        counts = cast("DispatchApp", self.app).take_opening_counts()
+        if counts is None:
             self.refresh_counts()
+        else:
+            self.counts = counts_text(counts)
 
     def refresh_counts(self) -> None:
         # Screens of other modes stay mounted; only the visible one should poll.
@@ -108,15 +127,20 @@ class DeskHeader(Horizontal):
 
     def _show_counts(self, counts: DeskCounts) -> None:
         self._last_error = None
-        # Every 2 s on every screen: repaint in place unless the width changes.
-        show_text(self.query_one("#counts", Static), counts_text(counts))
+        self._set_counts(counts_text(counts))
+
+    def _set_counts(self, text: Text) -> None:
+        # Every 2 s on every screen: a repaint of this line only, and only on a change.
+        if text.plain != self.counts.plain or text.spans != self.counts.spans:
+            self.counts = text
+            self.refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "desk-counts" and event.state == WorkerState.ERROR:
             self._show_error(error_line(event.worker.error))
 
     def _show_error(self, message: str) -> None:
-        show_text(self.query_one("#counts", Static), Text("counts unavailable", style="italic"))
+        self._set_counts(Text("counts unavailable", style="italic"))
         # Polling repeats every 2 s; tell the dispatcher once, not every time.
         if message != self._last_error:
             self._last_error = message

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Static
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Input, Static
 
 from dispatch_tui.rules import triage as rules
 from dispatch_tui.rules.priority import PriorityPolicy
@@ -47,6 +47,23 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "impact": (("low", "low"), ("medium", "medium"), ("high", "high")),
     "urgency": (("low", "low"), ("medium", "medium"), ("high", "high")),
 }
+#: The labels of the two columns, top to bottom: (name, binding id of its key or "").
+LEFT_LABELS = (
+    ("Client", "triage.field_client"),
+    ("Contact", "triage.field_contact"),
+    ("Type", ""),
+    ("Impact", ""),
+    ("Urgency", ""),
+    ("Priority", ""),
+)
+RIGHT_LABELS = (
+    ("Category", "triage.field_category"),
+    ("Subcategory", "triage.field_subcategory"),
+    ("Estimate h", "triage.field_estimate"),
+    ("Skill", "triage.field_skill"),
+    ("Due", "triage.field_due"),
+    ("Note", "triage.field_note"),
+)
 PRIORITY_STYLE = {
     "critical": "bold reverse red",
     "high": "bold red",
@@ -80,87 +97,54 @@ class TriagePanel(Vertical):
         self._subcategory_words = ListSuggester()
 
     # -- layout -----------------------------------------------------------------------
+    #
+    # Few widgets on purpose: every widget on the screen is a message queue that Textual
+    # styles, lays out and visits, which a key and the first paint pay for. Each column
+    # of fields is one grid: its labels drawn by one Static beside the inputs, and the
+    # type, impact, urgency and priority values drawn by another (they are set with
+    # single keys, never typed). Only the typed fields are widgets of their own, in the
+    # order tab and enter move through them.
 
-    def _field(self, title: str, key_id: str, widget: Input | Static) -> Horizontal:
-        return Horizontal(
-            Label(label(title, self._keys(key_id)), classes="label"), widget, classes="field"
-        )
+    def _labels(self, fields: Sequence[tuple[str, str]]) -> Text:
+        """One label per line: the field's name and, when it has one, its key."""
+        lines = [label(title, self._keys(key_id) if key_id else "") for title, key_id in fields]
+        return Text("\n").join(lines)
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-head")
         yield Static(id="ticket-description")
-        yield self._field("Summary", "triage.field_summary", Input(compact=True, id="f-summary"))
-        with Horizontal(id="columns"):
-            with Vertical(classes="column"):
-                yield self._field(
-                    "Client",
-                    "triage.field_client",
-                    CompletingInput(
-                        compact=True, id="f-client", suggester=DeskSuggester(self._client_lookup)
-                    ),
-                )
-                yield self._field(
-                    "Contact",
-                    "triage.field_contact",
-                    CompletingInput(
-                        compact=True,
-                        id="f-contact",
-                        suggester=DeskSuggester(
-                            self._contact_lookup, lambda: self.query_one("#f-client", Input).value
-                        ),
-                    ),
-                )
-                yield self._choice_field("Type", "ticket_type")
-                yield self._choice_field("Impact", "impact")
-                yield self._choice_field("Urgency", "urgency")
-                yield Horizontal(
-                    Label(label("Priority", ""), classes="label"),
-                    Static(id="priority"),
-                    classes="field",
-                )
-            with Vertical(classes="column"):
-                yield self._field(
-                    "Category",
-                    "triage.field_category",
-                    CompletingInput(compact=True, id="f-category", suggester=self._category_words),
-                )
-                yield self._field(
-                    "Subcategory",
-                    "triage.field_subcategory",
-                    CompletingInput(
-                        compact=True, id="f-subcategory", suggester=self._subcategory_words
-                    ),
-                )
-                yield self._field(
-                    "Estimate h",
-                    "triage.field_estimate",
-                    Input(compact=True, id="f-estimate", placeholder="hours, e.g. 0.5"),
-                )
-                yield self._field(
-                    "Skill",
-                    "triage.field_skill",
-                    CompletingInput(compact=True, id="f-skill", suggester=self._skills),
-                )
-                yield self._field(
-                    "Due",
-                    "triage.field_due",
-                    Input(compact=True, id="f-due", placeholder="+3d, YYYY-MM-DD [HH:MM]"),
-                )
-                yield self._field(
-                    "Note",
-                    "triage.field_note",
-                    Input(
-                        compact=True, id="f-note", placeholder="what you learned from the client"
-                    ),
-                )
-        yield Static(id="checklist")
-
-    def _choice_field(self, title: str, name: str) -> Horizontal:
-        return Horizontal(
-            Label(label(title, ""), classes="label"),
-            Static(id=f"c-{name.replace('_', '-')}", classes="choice"),
+        yield Horizontal(
+            Static(label("Summary", self._keys("triage.field_summary")), classes="label"),
+            Input(compact=True, id="f-summary"),
             classes="field",
         )
+        with Horizontal(id="columns"):
+            with Grid(classes="column"):
+                yield Static(self._labels(LEFT_LABELS), classes="labels")
+                yield CompletingInput(
+                    compact=True, id="f-client", suggester=DeskSuggester(self._client_lookup)
+                )
+                yield CompletingInput(
+                    compact=True,
+                    id="f-contact",
+                    suggester=DeskSuggester(
+                        self._contact_lookup, lambda: self.query_one("#f-client", Input).value
+                    ),
+                )
+                yield Static(id="choices")
+            with Grid(classes="column"):
+                yield Static(self._labels(RIGHT_LABELS), classes="labels")
+                yield CompletingInput(compact=True, id="f-category", suggester=self._category_words)
+                yield CompletingInput(
+                    compact=True, id="f-subcategory", suggester=self._subcategory_words
+                )
+                yield Input(compact=True, id="f-estimate", placeholder="hours, e.g. 0.5")
+                yield CompletingInput(compact=True, id="f-skill", suggester=self._skills)
+                yield Input(compact=True, id="f-due", placeholder="+3d, YYYY-MM-DD [HH:MM]")
+                yield Input(
+                    compact=True, id="f-note", placeholder="what you learned from the client"
+                )
+        yield Static(id="checklist")
 
     # -- filling ----------------------------------------------------------------------
 
@@ -238,24 +222,22 @@ class TriagePanel(Vertical):
         draft = self.draft
         if draft is None:
             return
+        choices = Text()
         for name, options in CHOICES.items():
             current = getattr(draft, name)
-            text = Text()
             for index, (value, shown) in enumerate(options):
                 if index:
-                    text.append("  ")
+                    choices.append("  ")
                 key = self._keys(f"triage.{self._choice_id(name, value)}")
-                text.append(f"{key} ", style="dim")
-                text.append(shown, style="bold reverse" if value == current else "")
-            show_text(self.query_one(f"#c-{name.replace('_', '-')}", Static), text)
+                choices.append(f"{key} ", style="dim")
+                choices.append(shown, style="bold reverse" if value == current else "")
+            choices.append("\n")
         priority = draft.priority(self.priority_policy)
-        show_text(
-            self.query_one("#priority", Static),
-            Text(
-                priority.replace("_", " ") if priority else "set impact and urgency",
-                style=PRIORITY_STYLE.get(priority or "", "dim"),
-            ),
+        choices.append(
+            priority.replace("_", " ") if priority else "set impact and urgency",
+            style=PRIORITY_STYLE.get(priority or "", "dim"),
         )
+        show_text(self.query_one("#choices", Static), choices)
         gaps = draft.missing(self.zone, datetime.now(UTC))
         checklist = self.query_one("#checklist", Static)
         if gaps:

@@ -1,0 +1,21 @@
+"""The session's connection for prebuilt Core statements, with this transaction's changes.
+
+Hot paths run statements built once as SQLAlchemy Core on the session's connection:
+building an ORM select cost more than SQLite running it. A bare
+``session.connection().execute`` skips the ORM's autoflush, though, so a Core read
+would not see a row the same transaction added or changed through the ORM and has
+not flushed yet: the triage gate could count one untriaged ticket too few. Every
+Core statement goes through ``connection_for``, which flushes first; with nothing
+pending (the usual case) the flush is a check of three empty collections.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+from sqlmodel import Session
+
+
+def connection_for(session: Session) -> Connection:
+    """``session``'s connection, after flushing anything the ORM still holds."""
+    session.flush()
+    return session.connection()

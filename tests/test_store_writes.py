@@ -1,0 +1,129 @@
+"""Core writes on the hot paths (store/writes.py): the version check, the audit event
+in the same transaction, and the services built on them (triage, assignment)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import col, select
+
+from dispatch_tui.errors import EditConflict
+from dispatch_tui.services import Desk, audit, dispatch, triage
+from dispatch_tui.services.technicians import add_technician
+from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store import StaleRecord, writes
+from dispatch_tui.store.models import AuditEvent, Ticket
+
+FULL = {
+    "ticket_type": "incident",
+    "category": "network",
+    "subcategory": "vpn",
+    "impact": "medium",
+    "urgency": "medium",
+    "estimate_hours": 1.0,
+    "required_skill": "network",
+    "contact": "Tom Becker",
+}
+
+
+def events(desk: Desk, action: str) -> list[AuditEvent]:
+    with desk.db.read() as session:
+        query = select(AuditEvent).where(AuditEvent.action == action)
+        return list(session.exec(query.order_by(col(AuditEvent.id))).all())
+
+
+def load(desk: Desk, ticket_id: int) -> Ticket:
+    with desk.db.read() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket
+
+
+def test_update_versioned_bumps_the_version_and_refuses_a_stale_one(desk: Desk) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    with desk.db.write() as session:
+        row = writes.ticket_row(session, ticket_id)
+        assert row is not None
+        new = writes.update_versioned(
+            session, writes.TICKET, ticket_id, row.version, {"estimate_hours": 2.5}
+        )
+    assert new == row.version + 1
+    saved = load(desk, ticket_id)
+    assert (saved.version, saved.estimate_hours) == (new, 2.5)
+    # The old version no longer matches: nothing is written, and the audit event sent
+    # earlier in the same transaction goes with it.
+    with pytest.raises(StaleRecord), desk.db.write() as session:
+        audit.record(session, "tester", "ticket.update", "ticket", ticket_id, "stale")
+        writes.update_versioned(
+            session, writes.TICKET, ticket_id, row.version, {"estimate_hours": 9.0}
+        )
+    after = load(desk, ticket_id)
+    assert (after.version, after.estimate_hours) == (new, 2.5)
+    assert [e.detail for e in events(desk, "ticket.update")] == []
+
+
+def test_assign_never_overwrites_a_row_changed_since_it_was_read(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_technician(desk, name="Dev Sharma", tier=2, skills="network")
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    triage.triage_ticket(desk, ticket_id, **FULL)
+    with desk.db.write() as session:
+        old = writes.ticket_row(session, ticket_id)
+    triage.update_triage_fields(desk, ticket_id, estimate_hours=3.0)  # someone else's edit
+    # A reader that returns the row as it was (a tool writing around the lock would
+    # have the same effect): the UPDATE's version check must catch it.
+    monkeypatch.setattr(writes, "ticket_row", lambda session, _id: old)
+    with pytest.raises(EditConflict, match="changed by tester"):
+        dispatch.assign_ticket(desk, ticket_id, "Dev Sharma")
+    monkeypatch.undo()
+    saved = load(desk, ticket_id)
+    assert (saved.assigned_tech_id, saved.estimate_hours) == (None, 3.0)
+    assert events(desk, "ticket.assign") == []
+
+
+def test_assign_returns_the_saved_ticket_and_audits_before_and_after(desk: Desk) -> None:
+    tech = add_technician(desk, name="Dev Sharma", tier=2, skills="network")
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    triaged = triage.triage_ticket(desk, ticket_id, **FULL)
+    ticket = dispatch.assign_ticket(desk, ticket_id, "dev sharma", reason="on site")
+    saved = load(desk, ticket_id)
+    assert ticket.version == saved.version == triaged.version + 1
+    assert (ticket.status, ticket.assigned_tech_id, ticket.queue_position) == (
+        "assigned",
+        tech.id,
+        1,
+    )
+    assert ticket.summary == saved.summary and ticket.updated_by == "tester"
+    (event,) = events(desk, "ticket.assign")
+    assert event.detail == "to Dev Sharma: on site"
+    assert json.loads(event.before or "") == {
+        "status": "triaged",
+        "assigned_tech_id": None,
+        "queue_position": None,
+    }
+    assert json.loads(event.after or "") == {
+        "status": "assigned",
+        "assigned_tech_id": tech.id,
+        "queue_position": 1,
+    }
+
+
+def test_triage_writes_only_through_the_version_check_and_returns_the_saved_ticket(
+    desk: Desk,
+) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    before = load(desk, ticket_id)
+    ticket = triage.triage_ticket(desk, ticket_id, expect_version=before.version, **FULL)
+    saved = load(desk, ticket_id)
+    assert ticket.version == saved.version == before.version + 1
+    assert ticket.status == saved.status == "triaged"
+    assert ticket.priority == saved.priority and saved.priority is not None
+    assert saved.respond_by == ticket.respond_by and saved.respond_by is not None
+    assert saved.triaged_at is not None and saved.first_response_at == saved.triaged_at
+    (event,) = events(desk, "ticket.triage")
+    assert json.loads(event.after or "")["status"] == "triaged"
+    with pytest.raises(EditConflict):
+        triage.update_triage_fields(desk, ticket_id, expect_version=before.version, urgency="low")
+    assert load(desk, ticket_id).urgency == "medium"
