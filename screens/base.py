@@ -85,8 +85,12 @@ class DeskScreen(Screen[None]):
         # re-parses all CSS and restyles the whole App for it, twice on a mode's first
         # switch; marking it current skips that. A theme change later still reaches it:
         # the App then restyles every screen in the stack.
+        # A private Textual counter: read with a default, so a Textual that renames it
+        # only loses the saving, never the screen.
         with contextlib.suppress(RuntimeError):  # no App yet (a test building it bare)
-            self._css_update_count = self.app._css_update_count
+            current = getattr(self.app, "_css_update_count", None)
+            if isinstance(current, int):
+                self._css_update_count = current
 
     def post_message(self, message: Message) -> bool:
         if isinstance(message, events.ScreenResume) and not self.is_mounted:
