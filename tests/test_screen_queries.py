@@ -479,8 +479,6 @@ def test_staff_from_the_policy_matches_the_staff_read(desk: Desk) -> None:
 def _ref_priority_mix(desk: Desk, first, last) -> tuple:
     # The priority mix as it was computed: one GROUP BY over the period, then shares
     # and the order the dashboard shows.
-    from dispatch_tui.rules.priority import PRIORITIES
-    from dispatch_tui.rules.sla_due import UNTRIAGED
     from dispatch_tui.services import reports
 
     with desk.db.read() as session:
@@ -490,27 +488,8 @@ def _ref_priority_mix(desk: Desk, first, last) -> tuple:
             .where(col(Ticket.created_at) >= period.start, col(Ticket.created_at) < period.end)
             .group_by(Ticket.ticket_type, Ticket.priority)
         ).all()
-    totals: dict[str, int] = {}
-    for kind, _priority, count in rows:
-        totals[kind or UNTRIAGED] = totals.get(kind or UNTRIAGED, 0) + count
-    order = [*PRIORITIES, UNTRIAGED]
-    result = [
-        reports.PriorityCount(
-            kind or UNTRIAGED,
-            priority or UNTRIAGED,
-            count,
-            round(count / totals[kind or UNTRIAGED], 4),
-        )
-        for kind, priority, count in rows
-    ]
-    result.sort(
-        key=lambda r: (
-            r.ticket_type == UNTRIAGED,
-            r.ticket_type,
-            order.index(r.priority) if r.priority in order else len(order),
-        )
-    )
-    return period, result
+    # Shares and order are the same pure function; what changed is the counting.
+    return period, reports.priority_mix(rows)
 
 
 def _periods() -> list[tuple]:

@@ -13,6 +13,7 @@ which it arrived.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -287,6 +288,13 @@ def priority_distribution(
             first, last = first or default_first, last or default_last
         period = Period.of(first, last, zone)
         rows = _mix_counts(session, period)
+    return period, priority_mix(rows)
+
+
+def priority_mix(rows: Iterable[tuple[str | None, str | None, int]]) -> list[PriorityCount]:
+    """(type, priority, count) rows as the dashboard shows them: each with its share of
+    its type, untriaged last, priorities in matrix order."""
+    rows = list(rows)
     totals: dict[str, int] = {}
     for kind, _priority, count in rows:
         totals[kind or UNTRIAGED] = totals.get(kind or UNTRIAGED, 0) + count
@@ -307,7 +315,7 @@ def priority_distribution(
             order.index(r.priority) if r.priority in order else len(order),
         )
     )
-    return period, result
+    return result
 
 
 #: The (type, priority) pairs triage can set, and None for not set yet.
