@@ -172,7 +172,8 @@ class Ticket(Versioned, table=True):
         # period as one range of this index, with no sort of the period's tickets.
         Index("ix_ticket_type_priority_created", "ticket_type", "priority", "created_at"),
         # The SLA report counts outcomes over an arrival span from this index alone
-        # (schema 3): every column its one GROUP BY pass reads, so no row is visited.
+        # (schema 3): every column it reads, one index range per week or period stretch,
+        # so no row is visited.
         Index(
             "ix_ticket_created_sla",
             "created_at",

@@ -114,6 +114,50 @@ def test_unstamped_rows_are_judged_live_and_restamp_fills_them(desk: Desk) -> No
     _assert_equal_to_reference(desk)
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "weeks"),
+    [
+        # A period that starts and ends mid-week, over the change to daylight time
+        # (8 March in Chicago), with a trend longer than it.
+        (date(2026, 3, 4), date(2026, 3, 12), 3),
+        # A period longer than the trend: the trend's weeks lie inside it.
+        (date(2026, 1, 7), date(2026, 3, 17), 2),
+        # A short period inside the default trend.
+        (date(2026, 3, 16), date(2026, 3, 17), 8),
+        # A trend of one week ending before today: clocks still running in it.
+        (date(2026, 2, 20), date(2026, 2, 26), 1),
+    ],
+)
+def test_each_stretch_of_the_span_counts_for_its_period_and_week(
+    desk: Desk, first: date, last: date, weeks: int
+) -> None:
+    """The report counts the span one stretch at a time, cut at every week and period
+    bound (services/reports.py ``_segments``): periods and trends that do not line up
+    with each other must still give the all-Python figures, stamped or not, now and
+    hours later."""
+    demo.generate(desk, tickets=3000, now=NOW)
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.id % 5 == 0)
+            .values(sla_basis=None, sla_policy=None, respond_by=None)
+        )
+    for now in (NOW, NOW + timedelta(hours=5)):
+        report = reports.sla_report(desk, first, last, weeks=weeks, now=now)
+        groups, by_week = _reference(desk, first, last, weeks, now)
+        assert _figures(report.groups) == groups
+        assert _figures(report.weeks) == by_week
+        assert sum(g.tickets for g in report.weeks) > 50
+
+
+def test_a_report_without_trend_counts_the_period_alone(desk: Desk) -> None:
+    demo.generate(desk, tickets=3000, now=NOW)
+    first, last = date(2026, 3, 2), date(2026, 3, 15)
+    without = reports.sla_report(desk, first, last, weeks=0, now=NOW)
+    groups, _weeks = _reference(desk, first, last, 1, NOW)
+    assert without.weeks == [] and _figures(without.groups) == groups
+
+
 def test_a_priority_change_is_never_judged_on_the_old_moments(desk: Desk) -> None:
     demo.generate(desk, tickets=3000, now=NOW)
     with desk.db.read() as session:
