@@ -6,7 +6,7 @@ equivalence is checked on a seeded demo desk at many moments, bucket bounds incl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import case, func
@@ -95,3 +95,89 @@ def test_aging_counts_read_ranges_of_the_status_created_index(demo_desk: Desk) -
     ranges = [p for p in plan if "ix_ticket_status_created (status=? AND created_at>?)" in p]
     assert len(ranges) == len(reports.AGE_BUCKETS) - 1, plan
     assert not any("TEMP B-TREE" in p or p.startswith("SCAN ticket") for p in plan), plan
+
+
+# -- health checks: the stopped clocks' timeline, laid out once per calendar and day -------
+
+
+def _calendars():
+    from dispatch_tui.rules.sla import BusinessCalendar
+
+    return [
+        BusinessCalendar(),
+        # Working hours that span midnight UTC: the timeline starts inside a window.
+        BusinessCalendar.from_names(
+            "Pacific/Auckland",
+            {d: ("08:00", "18:00") for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
+            [date(2026, 12, 25), date(2026, 11, 10)],
+        ),
+        BusinessCalendar.from_names("America/Los_Angeles", {"mon": ("09:30", "16:00")}),
+    ]
+
+
+@pytest.mark.parametrize("calendar", _calendars(), ids=["default", "auckland", "one-day"])
+def test_the_day_timeline_gives_the_calendar_walks_due_moments(calendar) -> None:
+    import random
+
+    from dispatch_tui.rules.sla import add_business_minutes
+    from dispatch_tui.services import health
+
+    rng = random.Random(7)
+    now = datetime(2026, 11, 23, 16, 14, 48, 304909, tzinfo=UTC)
+    first = now - timedelta(days=90, hours=5)
+    timeline = health._day_timeline(calendar, first.date(), now.date())
+    # The same object for the same calendar and days: laid out once, whatever the hour.
+    assert health._day_timeline(calendar, first.date(), now.date()) is timeline
+    # ... and laid out for that calendar: another policy is another key.
+    assert timeline.calendar == calendar
+    for _ in range(400):
+        start = first + timedelta(microseconds=rng.randrange(int((now - first) / _US)))
+        minutes = rng.choice([1, 59, 60, 240, 480, 600, 2400, 9600, 24000])
+        assert timeline.due(start, minutes) == add_business_minutes(start, minutes, calendar)
+    # Midnight of the first day itself, and arrivals right at the day's edges.
+    for start in (
+        datetime(first.year, first.month, first.day, tzinfo=UTC),
+        now.replace(hour=23, minute=59, second=59, microsecond=999999),
+    ):
+        assert timeline.due(start, 480) == add_business_minutes(start, 480, calendar)
+
+
+_US = timedelta(microseconds=1)
+
+
+def test_stopped_clocks_follow_a_working_hours_edit(demo_desk: Desk) -> None:
+    # The timeline is keyed by the calendar read in the check's transaction: new
+    # working hours give new due moments at once, as the walk over rows does.
+    from dispatch_tui.rules import health as rules
+    from dispatch_tui.rules.health import TicketFacts
+    from dispatch_tui.services import health, settings
+
+    def walked(now: datetime) -> set[int]:
+        with demo_desk.db.read() as session:
+            policy = settings.load_policy(session)
+            ctx = health._context(policy, health._thresholds_in(session))
+            rows = [
+                TicketFacts(*r) for r in session.connection().execute(select(*health._FACT_COLUMNS))
+            ]
+        return set(rules.past_resolution_target(rows, now, ctx).ticket_ids)
+
+    now = NOW + timedelta(days=3)
+    before = health.run_checks(
+        demo_desk, now=now, thresholds=rules.HealthThresholds(max_ids=10_000)
+    )
+    late = {r.id: r for r in before}["past_resolution_target"]
+    assert set(late.ticket_ids) == walked(now)
+    with demo_desk.db.write() as session:
+        settings.write_setting(
+            session, "tester", settings.WORKING_HOURS, {"mon": ["10:00", "11:00"]}
+        )
+    try:
+        after = health.run_checks(
+            demo_desk, now=now, thresholds=rules.HealthThresholds(max_ids=10_000)
+        )
+        moved = {r.id: r for r in after}["past_resolution_target"]
+        assert set(moved.ticket_ids) == walked(now)
+        assert moved.ticket_ids != late.ticket_ids, "an hour a week should change who is late"
+    finally:
+        with demo_desk.db.write() as session:
+            settings.write_setting(session, "tester", settings.WORKING_HOURS, None)
