@@ -19,8 +19,9 @@ resolved-not-closed tickets; schema 4's indexes and flag), not by history.
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -51,6 +52,7 @@ from dispatch_tui.rules.health import (
     TicketFacts,
 )
 from dispatch_tui.rules.holidays import closed_dates
+from dispatch_tui.rules.sla import BusinessCalendar
 from dispatch_tui.rules.sla_due import DueTimeline, timeline_for
 from dispatch_tui.rules.utilization import IsoWeek, available_hours
 from dispatch_tui.services import timesheets
@@ -60,13 +62,14 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import ShopPolicy, load_policy, read_setting, write_setting
+from dispatch_tui.services.settings import ShopPolicy, load_policy, write_setting
 from dispatch_tui.store import queries
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Note,
     ServiceCall,
+    Setting,
     Status,
     Ticket,
     TimeEntry,
@@ -78,6 +81,7 @@ HEALTH_THRESHOLDS = "health_thresholds"
 
 OPEN = [s.value for s in OPEN_STATUSES]
 WAITING = [Status.WAITING_CLIENT.value, Status.WAITING_VENDOR.value]
+_S = Setting.__table__  # type: ignore[attr-defined]
 _TUNABLE = {f.name for f in fields(HealthThresholds) if f.name not in ("utilization", "max_ids")}
 
 
@@ -85,7 +89,10 @@ _TUNABLE = {f.name for f in fields(HealthThresholds) if f.name not in ("utilizat
 
 
 def _stored_thresholds(session: Session) -> dict[str, Any]:
-    stored: Any = read_setting(session, HEALTH_THRESHOLDS, {})
+    # ``read_setting``'s meaning through a Core statement built once: its ORM get of a
+    # key that is not set (the usual case) is not remembered, and cost more than SQLite.
+    found = connection_for(session).execute(_thresholds_query()).scalar()
+    stored: Any = json.loads(found) if found is not None else {}
     unknown = sorted(set(stored) - _TUNABLE) if isinstance(stored, dict) else ["?"]
     if unknown:
         raise InvalidInput(
@@ -93,6 +100,11 @@ def _stored_thresholds(session: Session) -> dict[str, Any]:
             f"{', '.join(sorted(_TUNABLE))}"
         )
     return stored
+
+
+@lru_cache(maxsize=1)
+def _thresholds_query():
+    return select(_S.c.value).where(_S.c.key == HEALTH_THRESHOLDS)
 
 
 def load_thresholds(desk: Desk) -> HealthThresholds:
@@ -266,6 +278,9 @@ EXACT = (
 )
 
 
+_COMMA: Any = literal_column("','")
+
+
 def _counted(ids, limit, sums: int = 0) -> Any:
     """One row over one pass of a select of ids (first column) and ``sums`` more columns:
     how many rows, the sums of those columns, and the first ``limit`` ids (by id) as one
@@ -282,7 +297,9 @@ def _counted(ids, limit, sums: int = 0) -> Any:
     return select(
         func.count(),
         *(func.sum(numbered.c[f"t{i}"]) for i in range(sums)),
-        func.aggregate_strings(first, ","),
+        # The separator as SQL text, not a literal parameter: a literal one is rendered
+        # into the statement at every run ("post-compile"), a string build per refresh.
+        func.aggregate_strings(first, _COMMA),
     ).subquery()
 
 
@@ -360,9 +377,22 @@ def _timeline(rows: list[TicketFacts], now: datetime, ctx: HealthContext) -> Due
     if not rows:
         return None
     first = max(min(r.created_at for r in rows), now - timedelta(days=TIMELINE_DAYS))
+    return _day_timeline(ctx.calendar, first.astimezone(UTC).date(), now.astimezone(UTC).date())
+
+
+@lru_cache(maxsize=4)
+def _day_timeline(calendar: BusinessCalendar, first: date, last: date) -> DueTimeline:
+    """The timeline from midnight (UTC) of ``first`` to past the end of ``last``, laid out
+    once per calendar and day rather than at every refresh (a pure function of its
+    arguments: the calendar is the policy read in this transaction, so an edited one is
+    another key). Starting earlier than the oldest ticket changes no due moment: a
+    lookup counts business time from the ticket's arrival, whatever the span's start.
+    """
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
     # Laid out past now (timeline_for adds months): a due moment beyond the timeline
     # is walked, and the tickets not yet late are exactly the ones whose is ahead.
-    return timeline_for(ctx.calendar, first, now)
+    return timeline_for(calendar, start, end)
 
 
 def _split_ids(text: str | None) -> list[int]:
@@ -433,6 +463,22 @@ def _ticket_checks(
 # -- utilisation so far this week -------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _billable_query():
+    """Billable hours per technician over [start, end), built once: building it cost
+    more than running it on (tech_id, started_at, billable, hours)."""
+    billable = case((_TE.c.billable.is_(True), _TE.c.hours), else_=0.0)
+    return (
+        select(_TE.c.tech_id, func.sum(billable))
+        .where(
+            _TE.c.tech_id.in_(bindparam("ids", expanding=True)),
+            _TE.c.started_at >= bindparam("start", type_=_TE.c.started_at.type),
+            _TE.c.started_at < bindparam("end", type_=_TE.c.started_at.type),
+        )
+        .group_by(_TE.c.tech_id)
+    )
+
+
 def _tech_weeks(
     session: Session, now: datetime, policy: ShopPolicy | None = None
 ) -> list[TechWeek]:
@@ -451,14 +497,9 @@ def _tech_weeks(
     week = IsoWeek.containing(utcnow().astimezone(zone).date())
     start, end = week.bounds(zone)
     ids = staff.tech_ids
-    billable = case((_TE.c.billable.is_(True), _TE.c.hours), else_=0.0)
     sums = dict(
-        session.connection()
-        .execute(
-            select(_TE.c.tech_id, func.sum(billable))
-            .where(_TE.c.tech_id.in_(ids), _TE.c.started_at >= start, _TE.c.started_at < end)
-            .group_by(_TE.c.tech_id)
-        )
+        connection_for(session)
+        .execute(_billable_query(), {"ids": ids, "start": start, "end": end})
         .all()
     )
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
