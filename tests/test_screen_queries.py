@@ -418,6 +418,49 @@ def test_policy_read_in_one_query_matches_the_per_key_reads(desk: Desk) -> None:
     assert policy.priority.quick_hit_hours == 0.75
 
 
+def test_remembered_policy_follows_every_write_even_from_another_connection(desk: Desk) -> None:
+    # The policy built from unchanged stored values is the same object (remembered);
+    # any edit, through the services or as raw SQL on the file from elsewhere, is
+    # a new key, so the next read builds the new policy and is never stale.
+    from dispatch_tui.services.holidays import add_holiday
+
+    with desk.db.read() as session:
+        first = settings.load_policy(session)
+        assert settings.load_policy(session) is first
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    with desk.db.read() as session:
+        after_sla = settings.load_policy(session)
+        assert after_sla.sla.targets["high"].engagement == 90
+        assert after_sla == _ref_policy(session)
+    add_holiday(desk, "Snow day", day=NOW.date())
+    with desk.db.read() as session:
+        after_holiday = settings.load_policy(session)
+        assert "Snow day" in [r.name for r in after_holiday.calendar.holiday_rules]
+        assert after_holiday == _ref_policy(session)
+    # Another process's write: the setting's text changes under the same key.
+    other = Database(desk.db.path)
+    try:
+        with other.write() as session:
+            session.connection().execute(
+                text("UPDATE setting SET value = :v WHERE key = :k"),
+                {"v": '{"high": {"engagement": 45}}', "k": settings.SLA_TARGETS},
+            )
+    finally:
+        other.dispose()
+    with desk.db.read() as session:
+        edited = settings.load_policy(session)
+        assert edited.sla.targets["high"].engagement == 45
+        assert edited == _ref_policy(session)
+    # A policy edited in this transaction and not committed is seen by this reader.
+    with desk.db.write() as session:
+        settings.write_setting(session, "tester", settings.QUICK_HIT_HOURS, 2.5)
+        assert settings.load_policy(session).priority.quick_hit_hours == 2.5
+    # Back to stored values seen before: the policy built then, equal to a fresh build.
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    with desk.db.read() as session:
+        assert settings.load_policy(session) == _ref_policy(session)
+
+
 def _ref_tech_weeks(desk: Desk, now: datetime) -> list:
     # The utilisation health check's facts as they were read: the report in its own
     # transaction, then the policy, the holidays and a query per technician's absences.
