@@ -27,6 +27,7 @@ from dispatch_tui.services import (
 from dispatch_tui.services.availability import (
     absences,
     absences_by_tech,
+    absences_within,
     add_out_of_office,
     read_staff,
 )
@@ -131,6 +132,45 @@ def test_absences_of_every_technician_match_the_per_technician_query(demo_desk: 
                     found += len(batched[tech_id])
         assert absences_by_tech(session, [], NOW, NOW + timedelta(days=1)) == {}
     assert found > 0
+
+
+def test_absences_taken_from_a_wider_read_match_their_own_query(demo_desk: Desk) -> None:
+    # The roster reads the week's absences once and takes today's from them: the same
+    # lists as today's own query, for windows inside the week, on every side of the
+    # demo's absences; a window not inside, or a technician at the cap, reads again.
+    from dispatch_tui.rules.schedule import Absence
+    from dispatch_tui.services.availability import ABSENCE_LIMIT
+
+    found = 0
+    with demo_desk.db.read() as session:
+        ids = read_staff(session).tech_ids
+        wide_start, wide_end = NOW - timedelta(days=4), NOW + timedelta(days=4)
+        wide = absences_by_tech(session, ids, wide_start, wide_end)
+        for start in (wide_start, NOW - timedelta(hours=2), NOW, NOW + timedelta(hours=4)):
+            for span in (timedelta(minutes=30), timedelta(hours=6), timedelta(days=2)):
+                taken = absences_within(wide, wide_start, wide_end, start, start + span)
+                assert taken == absences_by_tech(session, ids, start, start + span)
+                found += sum(len(rows) for rows in taken.values())
+        assert absences_within(wide, wide_start, wide_end, NOW, wide_end + timedelta(1)) is None
+        assert absences_within(wide, wide_start, wide_end, wide_start - timedelta(1), NOW) is None
+    assert found > 0
+    crowded = {1: [Absence(i, NOW, NOW + timedelta(hours=1), "") for i in range(ABSENCE_LIMIT)]}
+    assert absences_within(crowded, wide_start, wide_end, NOW, NOW + timedelta(hours=1)) is None
+
+
+def test_roster_with_shared_absences_matches_separate_reads(demo_desk: Desk) -> None:
+    # The roster's loads and utilisation use one read of the week's absences; both are
+    # what reading them separately gives, at moments with and without an absence.
+    with demo_desk.db.read() as session:
+        staff = read_staff(session)
+        for moment in (NOW, NOW + timedelta(hours=2), NOW + timedelta(hours=6)):
+            panel = roster.roster_in(session, moment, staff)
+            assert [row.load for row in panel.rows] == roster.tech_loads(session, moment, staff)
+            report = timesheets.utilization_in(session, None, staff)
+            assert [(r.available_hours, r.utilization, r.flag) for r in report.rows] == [
+                (row.available_hours, row.utilization, row.flag) for row in panel.rows
+            ]
+        assert any(row.load.away_now for row in roster.roster_in(session, NOW, staff).rows)
 
 
 def test_utilization_matches_per_technician_sums(demo_desk: Desk) -> None:
@@ -416,6 +456,49 @@ def test_policy_read_in_one_query_matches_the_per_key_reads(desk: Desk) -> None:
     assert policy.calendar.tz.key == "America/Chicago"
     assert policy.sla.targets["high"].engagement == 90
     assert policy.priority.quick_hit_hours == 0.75
+
+
+def test_remembered_policy_follows_every_write_even_from_another_connection(desk: Desk) -> None:
+    # The policy built from unchanged stored values is the same object (remembered);
+    # any edit, through the services or as raw SQL on the file from elsewhere, is
+    # a new key, so the next read builds the new policy and is never stale.
+    from dispatch_tui.services.holidays import add_holiday
+
+    with desk.db.read() as session:
+        first = settings.load_policy(session)
+        assert settings.load_policy(session) is first
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    with desk.db.read() as session:
+        after_sla = settings.load_policy(session)
+        assert after_sla.sla.targets["high"].engagement == 90
+        assert after_sla == _ref_policy(session)
+    add_holiday(desk, "Snow day", day=NOW.date())
+    with desk.db.read() as session:
+        after_holiday = settings.load_policy(session)
+        assert "Snow day" in [r.name for r in after_holiday.calendar.holiday_rules]
+        assert after_holiday == _ref_policy(session)
+    # Another process's write: the setting's text changes under the same key.
+    other = Database(desk.db.path)
+    try:
+        with other.write() as session:
+            session.connection().execute(
+                text("UPDATE setting SET value = :v WHERE key = :k"),
+                {"v": '{"high": {"engagement": 45}}', "k": settings.SLA_TARGETS},
+            )
+    finally:
+        other.dispose()
+    with desk.db.read() as session:
+        edited = settings.load_policy(session)
+        assert edited.sla.targets["high"].engagement == 45
+        assert edited == _ref_policy(session)
+    # A policy edited in this transaction and not committed is seen by this reader.
+    with desk.db.write() as session:
+        settings.write_setting(session, "tester", settings.QUICK_HIT_HOURS, 2.5)
+        assert settings.load_policy(session).priority.quick_hit_hours == 2.5
+    # Back to stored values seen before: the policy built then, equal to a fresh build.
+    settings.set_sla_targets(desk, {"high": {"engagement": 90}})
+    with desk.db.read() as session:
+        assert settings.load_policy(session) == _ref_policy(session)
 
 
 def _ref_tech_weeks(desk: Desk, now: datetime) -> list:

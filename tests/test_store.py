@@ -71,6 +71,43 @@ def test_times_round_trip_as_utc(db: Database) -> None:
     assert raw.startswith("2026-03-29 01:30:00")
 
 
+def test_stored_times_read_back_the_same_on_the_fast_path_and_the_general_one(
+    db: Database,
+) -> None:
+    # The canonical stored text takes a direct parse; every other spelling SQLite may
+    # hold (hand edits, other writers) goes through the driver type's own parse. Both
+    # give what TypeDecorator's generic processor gave: the same aware UTC time.
+    from sqlalchemy.types import TypeDecorator
+
+    from dispatch_tui.store.types import UTCDateTime
+
+    dialect = db.engine.dialect
+    column = UTCDateTime().dialect_impl(dialect)
+    fast = column.result_processor(dialect, None)
+    generic = TypeDecorator.result_processor(column, dialect, None)
+    if dialect.name == "sqlite":
+        spellings = [
+            "2026-03-29 01:30:00.000000",
+            "2026-12-31 23:59:59.999999",
+            "1890-01-01 16:52:00.000007",
+            "2026-03-29 01:30:00",
+            "2026-03-29 01:30:00.5",
+            "2026-03-29T01:30:00.000000",
+            "2026-03-29",
+        ]
+    else:
+        spellings = [datetime(2026, 3, 29, 1, 30), datetime(2026, 12, 31, 23, 59, 59, 999999)]
+    for value in spellings:
+        read = fast(value)
+        assert read == generic(value) and read.tzinfo is UTC, value
+        assert read.utcoffset().total_seconds() == 0
+    assert fast(None) is None
+    with db.write() as session:
+        session.add(Client(name="Acme", created_at=datetime(2026, 3, 29, 1, 30, 5, 25, UTC)))
+    with db.read() as session:
+        assert session.get(Client, 1).created_at == datetime(2026, 3, 29, 1, 30, 5, 25, UTC)
+
+
 def test_naive_datetime_is_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive datetime"), db.write() as session:
         session.add(Client(name="Acme", created_at=datetime(2026, 1, 1)))

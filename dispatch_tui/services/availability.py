@@ -178,6 +178,31 @@ def absences_by_tech(
     return found
 
 
+def absences_within(
+    wider: dict[int, list[Absence]],
+    wider_start: datetime,
+    wider_end: datetime,
+    start: datetime,
+    end: datetime,
+) -> dict[int, list[Absence]] | None:
+    """``absences_by_tech(ids, start, end)`` taken from ``wider``, that call's answer for
+    [wider_start, wider_end), without a query: a screen asking about today and this
+    week (the roster) reads the week once. None when it cannot be the same answer:
+    [start, end) is not inside the wider window, or a technician reached the per-
+    technician cap there, so the earliest-first cap might have cut different rows."""
+    if not (wider_start <= start and end <= wider_end):
+        return None
+    if any(len(rows) >= ABSENCE_LIMIT for rows in wider.values()):
+        return None
+    # The same bounds as the query's, on rows the wider query found (its bounds are
+    # looser on every side), in the same order.
+    since = start - MAX_ABSENCE
+    return {
+        tech_id: [a for a in rows if a.start < end and a.start >= since and a.end > start]
+        for tech_id, rows in wider.items()
+    }
+
+
 @lru_cache(maxsize=1)
 def _absences_query() -> Select:
     return (

@@ -11,6 +11,7 @@ from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules.holidays import HolidayRule, validate_rrule
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Holiday
 
 #: A shop has a dozen holidays a year; this bound only guards against a runaway import.
@@ -26,14 +27,20 @@ _RULES = (
 
 def load_holiday_rules(session: Session) -> list[HolidayRule]:
     """Every holiday row as a rule for ``rules.holidays.holiday_dates``."""
-    # session.exec (not the bare connection) so a holiday added earlier in the same
-    # transaction is flushed and seen; the statement is built once (see _RULES).
-    rows = session.exec(_RULES).all()
-    return [_rule(name, day, rrule) for name, day, rrule in rows]
+    return [rule(name, day, rrule) for name, day, rrule in holiday_rows(session)]
+
+
+def holiday_rows(session: Session) -> tuple[tuple[str, date | None, str | None], ...]:
+    """Every holiday row's stored values (name, day, rrule), in id order: what the
+    rules are built from, so a caller can remember what it builds keyed by them."""
+    # connection_for flushes first, so a holiday added earlier in the same transaction
+    # is seen; the statement is built once (see _RULES).
+    rows = connection_for(session).execute(_RULES).all()
+    return tuple((name, day, rrule) for name, day, rrule in rows)
 
 
 @lru_cache(maxsize=MAX_HOLIDAYS)
-def _rule(name: str, day: date | None, rrule: str | None) -> HolidayRule:
+def rule(name: str, day: date | None, rrule: str | None) -> HolidayRule:
     # A HolidayRule is frozen and a pure function of its row's values, but building one
     # validates its RRULE (a parse): remembered by value, so an edited row is a new key.
     return HolidayRule(name, day=day, rrule=rrule)

@@ -21,12 +21,14 @@ from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.rules.holidays import closed_dates
+from dispatch_tui.rules.schedule import Absence
 from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
 from dispatch_tui.rules.workhours import clip, merge, subtract, total_hours, working_intervals
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
+    absences_within,
     read_staff,
     working_hours,
 )
@@ -90,10 +92,15 @@ def shop_zone(session: Session) -> ZoneInfo:
 
 
 def tech_loads(
-    session: Session, now: datetime | None = None, staff: Staff | None = None
+    session: Session,
+    now: datetime | None = None,
+    staff: Staff | None = None,
+    week_away: tuple[datetime, datetime, dict[int, list[Absence]]] | None = None,
 ) -> list[TechLoad]:
     """Every active technician's availability and load at ``now``; ``staff`` when the
-    caller has read it already in this transaction."""
+    caller has read it already in this transaction; ``week_away`` (start, end, answer)
+    when it has read every technician's absences over a window (the roster: this
+    week), from which today's are taken when they can be (``absences_within``)."""
     now = now or utcnow()
     staff = staff or read_staff(session)
     zone = staff.zone
@@ -102,7 +109,11 @@ def tech_loads(
     closed = closed_dates(staff.holidays, today - timedelta(days=1), today)
     ids = staff.tech_ids
     counts = _open_counts(session, ids)
-    away_by_tech = absences_by_tech(session, ids, now, day_end)
+    away_by_tech = None
+    if week_away is not None:
+        away_by_tech = absences_within(*week_away, now, day_end)
+    if away_by_tech is None:
+        away_by_tech = absences_by_tech(session, ids, now, day_end)
     calls_by_tech = _calls(session, ids, now, day_end)
     loads = []
     for tech in staff.techs:
@@ -246,8 +257,13 @@ def roster_in(session: Session, now: datetime | None = None, staff: Staff | None
     zone and the holidays, and see the same snapshot; ``staff`` when the caller has
     read them already."""
     staff = staff or read_staff(session)
-    loads = tech_loads(session, now, staff)
-    report = timesheets.utilization_in(session, None, staff)
+    # The week as ``utilization_in`` picks it; its absences are read once here and
+    # today's (for the loads) are taken from them: the roster read them twice.
+    week = timesheets.current_week(staff.zone)
+    start, end = timesheets.absence_window(week, staff.zone)
+    away = absences_by_tech(session, staff.tech_ids, start, end)
+    loads = tech_loads(session, now, staff, (start, end, away))
+    report = timesheets.utilization_in(session, week, staff, away=away)
     usage = {row.tech_id: row for row in report.rows}
     rows = []
     for load in loads:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,7 +30,9 @@ from dispatch_tui.rules.sla import (
 )
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.holidays import load_holiday_rules
+from dispatch_tui.services.holidays import holiday_rows
+from dispatch_tui.services.holidays import rule as holiday_rule
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Setting
 from dispatch_tui.store.types import utcnow
 
@@ -189,10 +193,26 @@ _POLICY_KEYS = (TIMEZONE, WORKING_HOURS, PRIORITY_MATRIX, QUICK_HIT_HOURS, SLA_T
 
 def load_policy(session: Session) -> ShopPolicy:
     """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
-    stored = read_settings(session, _POLICY_KEYS)
+    # Both tables are read on every call (so the policy is never stale, whoever wrote
+    # the file); only building the objects from what was read is remembered.
+    rows = connection_for(session).execute(_READ_SETTINGS, {"keys": list(_POLICY_KEYS)}).all()
+    return _policy_from(tuple(sorted((key, value) for key, value in rows)), holiday_rows(session))
+
+
+@lru_cache(maxsize=8)
+def _policy_from(
+    stored_text: tuple[tuple[str, str], ...],
+    holidays_stored: tuple[tuple[str, date | None, str | None], ...],
+) -> ShopPolicy:
+    """The policy built from the stored setting texts and holiday rows: a pure function
+    of them (every part is frozen or read-only), so it is remembered keyed by those
+    values. A screen refresh rebuilt the calendar, SLA targets, priority matrix and
+    categories from JSON each time; an edit is a new key, so it is never stale. A
+    value that fails validation raises, and exceptions are not remembered."""
+    stored = {key: json.loads(value) for key, value in stored_text}
     zone = parse_timezone(stored.get(TIMEZONE, DEFAULT_TIMEZONE))
     hours = stored.get(WORKING_HOURS)
-    holidays = load_holiday_rules(session)
+    holidays = [holiday_rule(name, day, rrule) for name, day, rrule in holidays_stored]
     calendar = _stored(
         WORKING_HOURS,
         lambda h: BusinessCalendar.from_names(zone, None if h is None else _hours(h), holidays),

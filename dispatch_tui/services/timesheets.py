@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, case, func
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
 from dispatch_tui.rules.holidays import closed_dates
+from dispatch_tui.rules.schedule import Absence
 from dispatch_tui.rules.utilization import (
     FLAG_TEXT,
     Flag,
@@ -378,15 +380,33 @@ def utilization_report(desk: Desk, week: IsoWeek | str | None = None) -> Utiliza
         return utilization_in(session, week)
 
 
+def current_week(zone: ZoneInfo) -> IsoWeek:
+    """This week in the shop's time zone: the week ``utilization_in`` reports by default."""
+    return IsoWeek.containing(utcnow().astimezone(zone).date())
+
+
+def absence_window(week: IsoWeek, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The span whose absences ``utilization_in`` reads for ``week``: night shifts can
+    run past Sunday midnight, so a day beyond the week."""
+    start, end = week.bounds(zone)
+    return start, end + timedelta(days=1)
+
+
 def utilization_in(
-    session: Session, week: IsoWeek | str | None = None, staff: Staff | None = None
+    session: Session,
+    week: IsoWeek | str | None = None,
+    staff: Staff | None = None,
+    *,
+    away: Mapping[int, list[Absence]] | None = None,
 ) -> UtilizationReport:
     """``utilization_report`` inside the caller's transaction; ``staff`` when the caller
-    has read it already (the roster), so it is read once."""
+    has read it already (the roster), so it is read once; ``away`` likewise: every
+    active technician's absences over ``absence_window(week)``, read in this
+    transaction (the roster shares them with its loads)."""
     staff = staff or read_staff(session)
     zone = staff.zone
     if week is None:
-        week = IsoWeek.containing(utcnow().astimezone(zone).date())
+        week = current_week(zone)
     elif isinstance(week, str):
         try:
             week = IsoWeek.parse(week)
@@ -403,8 +423,8 @@ def utilization_in(
         )
     }
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
-    # Night shifts can run past Sunday midnight, so look a day beyond the week.
-    away_by_tech = absences_by_tech(session, ids, start, end + timedelta(days=1))
+    if away is None:
+        away = absences_by_tech(session, ids, *absence_window(week, zone))
     rows = []
     for tech in staff.techs:
         tech_id = tech.id or 0
@@ -413,7 +433,7 @@ def utilization_in(
             zone,
             week,
             holidays=holidays,
-            away=[(a.start, a.end) for a in away_by_tech[tech_id]],
+            away=[(a.start, a.end) for a in away[tech_id]],
         )
         billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
         ratio, flag = classify(billable, available, thresholds)
