@@ -457,3 +457,30 @@ def test_a_reply_that_reopens_a_ticket_keeps_its_resolution_note_flag(shop: Desk
     assert unnoted() == ()
     with shop.db.read() as session:
         assert session.get(Ticket, ticket_id).resolution_noted
+
+
+def test_a_maildir_imports_in_delivery_order_even_where_its_names_sort_otherwise(
+    shop: Desk, tmp_path: Path
+) -> None:
+    # Maildir names lead with the delivery second, then an unpadded microsecond and
+    # counter: as text, the second delivery (M123456, Q10) sorts before the first.
+    box = tmp_path / "Maildir"
+    for folder in ("new", "cur", "tmp"):
+        (box / folder).mkdir(parents=True)
+    delivered = [
+        ("1700000000.M99999P412Q9.host", "First of the morning"),
+        ("1700000000.M123456P412Q10.host", "Second, same second"),
+        ("1700000001.M5P412Q11.host", "Third, a second later"),
+    ]
+    for name, subject in delivered:
+        (box / "new" / name).write_bytes(
+            f"From: Zoe <zoe@harbordental.com>\nSubject: {subject}\n"
+            f"Message-ID: <{name}@test>\nDate: Mon, 2 Mar 2026 07:15:00 +0000\n\nHello\n".encode()
+        )
+    assert sorted(name for name, _ in delivered) != [name for name, _ in delivered]
+
+    import_mail(shop, box)
+
+    with shop.db.read() as session:
+        summaries = session.exec(select(Ticket.summary).order_by(Ticket.id)).all()
+    assert summaries == [subject for _, subject in delivered]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -106,8 +107,23 @@ def maildir_items(path: Path) -> Iterator[MailItem]:
     """A Maildir's messages in new/ and cur/. Read only: nothing is moved or flagged."""
     try:
         box = mailbox.Maildir(path, factory=None, create=False)
-        keys = sorted(box.iterkeys())
+        keys = sorted(box.iterkeys(), key=delivery_order)
     except (OSError, mailbox.Error) as exc:
         raise InvalidInput(f"{path} cannot be read as a Maildir ({exc})") from None
     for key in keys:
         yield MailItem(key, f"{path} message {key}", partial(box.get_bytes, key))
+
+
+def delivery_order(key: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key for a Maildir unique name, so messages import in the order they came.
+
+    Names lead with the delivery second, then the microsecond and a counter
+    (``1700000000.M99999P412Q9.host``, Dovecot's ``1700000000.M20046P2137.host``),
+    none of them zero-padded: as text, ``M99999`` sorts after ``M123456`` and ``Q10``
+    before ``Q9``, so a plain sort mixed up messages delivered in the same second.
+    Digit runs compare as numbers here (no file is opened or stat'ed, which would
+    cost a round trip per message on a network share).
+    """
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", key) if part
+    )
