@@ -96,7 +96,7 @@ def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
     """The staff facts; ``policy`` when the caller has read the shop policy in this
     transaction already (the Dispatch screen), whose time zone and holidays are the
     same settings and rows, so they are not read twice."""
-    conn = session.connection()
+    conn = connection_for(session)
     techs = [StaffTech._make(row) for row in conn.execute(_staff_query())]
     if policy is not None:
         return Staff(policy.calendar.tz, policy.calendar.holiday_rules, techs)
@@ -161,14 +161,8 @@ def absences_by_tech(
     if not tech_ids:
         return found
     limit = ABSENCE_LIMIT * len(tech_ids)
-    rows = (
-        session.connection()
-        .execute(
-            _absences_query(),
-            {"ids": tech_ids, "start": start, "end": end, "since": start - MAX_ABSENCE, "n": limit},
-        )
-        .all()
-    )
+    params = {"ids": tech_ids, "start": start, "end": end, "since": start - MAX_ABSENCE, "n": limit}
+    rows = connection_for(session).execute(_absences_query(), params).all()
     if len(rows) >= limit:
         return {tech_id: absences(session, tech_id, start, end) for tech_id in tech_ids}
     for row_id, tech_id, starts_at, ends_at, reason in rows:

@@ -425,7 +425,7 @@ def _mix_counts(session: Session, period: Period) -> list[tuple[str | None, str 
     full instead, so every pair present is counted either way.
     """
     bounds = {"start": period.start, "end": period.end}
-    conn = session.connection()
+    conn = connection_for(session)
     total, *counts = conn.execute(_mix_query(), bounds).one()
     if total == sum(counts):
         return [(*pair, n) for pair, n in zip(_MIX_PAIRS, counts, strict=True) if n]

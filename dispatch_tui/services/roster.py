@@ -206,7 +206,7 @@ def _calls(
         return {}
     limit = DEFAULT_LIMIT * len(ids)
     window = {"start": start, "end": end, "since": start - _MAX_CALL}
-    conn = session.connection()
+    conn = connection_for(session)
     rows = conn.execute(_calls_query(), {**window, "ids": ids, "n": limit}).all()
     if len(rows) >= limit:
         # One technician's calls could crowd out the next one's: a query each, with
