@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.errors import StaleRecord
-from dispatch_tui.store.models import Status, Technician, Ticket
+from dispatch_tui.store.models import Technician, Ticket
 
 TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
 TECHNICIAN: Table = Technician.__table__  # type: ignore[attr-defined]
@@ -36,7 +36,6 @@ TECHNICIAN: Table = Technician.__table__  # type: ignore[attr-defined]
 _TICKET_ROW = select(TICKET).where(TICKET.c.id == bindparam("b_id"))
 _TECH_BY_ID = select(TECHNICIAN).where(TECHNICIAN.c.id == bindparam("b_id"))
 _TECH_BY_NAME = select(TECHNICIAN).where(func.lower(TECHNICIAN.c.name) == bindparam("b_name"))
-_UNTRIAGED = select(func.count()).select_from(TICKET).where(TICKET.c.status == Status.NEW.value)
 
 #: One UPDATE per (table, columns set): a service writes a handful of shapes.
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -58,11 +57,6 @@ def find_technician_row(session: Session, name_or_id: str) -> Row[Any] | None:
         if found is not None:
             return found
     return connection_for(session).execute(_TECH_BY_NAME, {"b_name": name_or_id.lower()}).first()
-
-
-def count_untriaged(session: Session) -> int:
-    """Tickets still ``new``: the triage gate's count, in the caller's transaction."""
-    return int(connection_for(session).execute(_UNTRIAGED).scalar_one())
 
 
 def _update_for(table: Table, names: tuple[str, ...]) -> Any:

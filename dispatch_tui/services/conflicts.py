@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from dispatch_tui.errors import EditConflict
+from dispatch_tui.errors import EditConflict, NotFound
 from dispatch_tui.services import settings
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.store import StaleRecord
+from dispatch_tui.store import StaleRecord, writes
 from dispatch_tui.store.models import Ticket
 
 
@@ -33,6 +35,16 @@ def conflict_error(session: Session, ticket: Ticket | None, expected: int | None
 def check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
     if expected is not None and ticket.version != expected:
         raise conflict_error(session, ticket, expected)
+
+
+def ticket_row_at(session: Session, ticket_id: int, expected: int | None) -> Row[Any]:
+    """The ticket's row for a write, checked against the version the dispatcher saw
+    (``expected``; None takes it as it is). NotFound or EditConflict otherwise."""
+    row = writes.ticket_row(session, ticket_id)
+    if row is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    check_version(session, row, expected)
+    return row
 
 
 @contextmanager

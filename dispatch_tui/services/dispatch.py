@@ -15,9 +15,9 @@ would leave a dispatcher unable to fix a wrong assignment during a morning burst
 ``assign_many`` is one transaction with one gate check: either every marked ticket
 goes to the technician, in the order given, or none does.
 
-Inside the lock the verbs read and write with prebuilt Core statements
-(store/writes.py): the ticket row, the gate count, the technician, the queue end,
-one version-checked UPDATE and the audit INSERT. The Ticket they return is built
+Inside the lock the verbs read and write with prebuilt Core statements: the ticket
+row, the technician and the version-checked UPDATE (store/writes.py), the gate count
+(store/queries.py), the queue end and the audit INSERT. The Ticket they return is built
 from those values after the commit, outside the lock.
 """
 
@@ -31,7 +31,7 @@ from sqlmodel import Session
 from dispatch_tui.errors import GateClosed, InvalidInput, NotFound
 from dispatch_tui.rules import gate
 from dispatch_tui.services import audit
-from dispatch_tui.services.conflicts import check_version, stale_guard
+from dispatch_tui.services.conflicts import stale_guard, ticket_row_at
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import queries, writes
 from dispatch_tui.store.core import connection_for
@@ -62,7 +62,7 @@ def gate_state(desk: Desk) -> gate.GateState:
 
 def _require_gate_open(session: Session) -> None:
     # In the caller's write transaction, after the lock: see the module docstring.
-    state = gate.check(writes.count_untriaged(session))
+    state = gate.check(queries.count_untriaged(session))
     if not state.open:
         raise GateClosed(state.untriaged)
 
@@ -78,7 +78,7 @@ def assign_ticket(
     """Give a triaged ticket to a technician, at the end of their queue."""
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
         _require_gate_open(session)
-        row = _ticket(session, ticket_id, expect_version)
+        row = ticket_row_at(session, ticket_id, expect_version)
         _check_assignable(row)
         technician = _active_tech(session, tech)
         values = _give(session, desk, row, technician, Status.ASSIGNED.value)
@@ -111,7 +111,7 @@ def assign_many(
         _require_gate_open(session)
         technician = _active_tech(session, tech)
         for ticket_id in ids:
-            row = _ticket(session, ticket_id, versions.get(ticket_id))
+            row = ticket_row_at(session, ticket_id, versions.get(ticket_id))
             _check_assignable(row)
             values = _give(session, desk, row, technician, Status.ASSIGNED.value)
             detail = f"to {technician.name} (bulk, {len(ids)} tickets)"
@@ -145,7 +145,7 @@ def reassign(
         raise InvalidInput("reassigning needs a reason")
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
         _require_gate_open(session)
-        row = _ticket(session, ticket_id, expect_version)
+        row = ticket_row_at(session, ticket_id, expect_version)
         if row.status not in REASSIGNABLE or row.assigned_tech_id is None:
             raise InvalidInput(
                 f"ticket #{ticket_id} is {row.status} with no technician; assign it instead"
@@ -180,7 +180,7 @@ def unassign_ticket(
 
     Allowed while the gate is closed (see the module docstring)."""
     with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
-        row = _ticket(session, ticket_id, expect_version)
+        row = ticket_row_at(session, ticket_id, expect_version)
         if row.status != Status.ASSIGNED.value:
             raise InvalidInput(
                 f"ticket #{ticket_id} is {row.status}; only assigned tickets not yet "
@@ -199,14 +199,6 @@ def unassign_ticket(
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _ticket(session: Session, ticket_id: int, expect_version: int | None) -> Row[Any]:
-    row = writes.ticket_row(session, ticket_id)
-    if row is None:
-        raise NotFound(f"no ticket #{ticket_id}")
-    check_version(session, row, expect_version)
-    return row
 
 
 def _active_tech(session: Session, tech: str | int) -> Row[Any]:

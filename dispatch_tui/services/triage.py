@@ -28,12 +28,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dispatch_tui.errors import InvalidInput, NotFound
+from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules import triage as rules
 from dispatch_tui.rules.priority import compute_priority
 from dispatch_tui.services import audit, settings, sla_stamps
 from dispatch_tui.services.clients import ensure_client, ensure_contact
-from dispatch_tui.services.conflicts import check_version, stale_guard
+from dispatch_tui.services.conflicts import stale_guard, ticket_row_at
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import MAX_SUMMARY
 from dispatch_tui.store import writes
@@ -175,10 +175,7 @@ def _save(
         drafts: list[tuple[Any, _Draft, list[str]]] = []
         incomplete: list[str] = []
         for ticket_id in ids:
-            row = writes.ticket_row(session, ticket_id)
-            if row is None:
-                raise NotFound(f"no ticket #{ticket_id}")
-            check_version(session, row, versions.get(ticket_id))
+            row = ticket_row_at(session, ticket_id, versions.get(ticket_id))
             if row.status not in EDITABLE:
                 raise InvalidInput(
                     f"ticket #{ticket_id} is {row.status}; triage edits only new or triaged tickets"
