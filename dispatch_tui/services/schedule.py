@@ -173,10 +173,6 @@ def _call_rows_query():
     )
 
 
-def _to_row(row) -> CallRow:
-    return CallRow(*row)
-
-
 def _in_range(query, start: datetime, end: datetime):
     return query.where(
         col(ServiceCall.starts_at) < end,
@@ -189,7 +185,7 @@ def _call_row(session: Session, call_id: int) -> CallRow:
     row = session.exec(_call_rows_query().where(ServiceCall.id == call_id)).first()
     if row is None:
         raise NotFound(f"no service call #{call_id}")
-    return _to_row(row)
+    return CallRow(*row)
 
 
 def _query_calls(

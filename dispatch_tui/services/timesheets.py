@@ -280,7 +280,8 @@ def set_billable(
 # -- utilisation ------------------------------------------------------------------------
 
 
-def _thresholds(session: Session) -> Thresholds:
+def thresholds_in(session: Session) -> Thresholds:
+    """``utilization_thresholds`` inside the caller's transaction."""
     default = Thresholds()
     # The three settings in one query (read_setting would run one each, and a key
     # that is not set, the usual case, is not remembered by the session).
@@ -303,14 +304,9 @@ def _thresholds_query() -> Select:
     return select(Setting.key, Setting.value).where(col(Setting.key).in_(keys))
 
 
-def thresholds_in(session: Session) -> Thresholds:
-    """``utilization_thresholds`` inside the caller's transaction."""
-    return _thresholds(session)
-
-
 def utilization_thresholds(desk: Desk) -> Thresholds:
     with desk.db.read() as session:
-        return _thresholds(session)
+        return thresholds_in(session)
 
 
 def set_utilization_thresholds(
@@ -318,7 +314,7 @@ def set_utilization_thresholds(
 ) -> Thresholds:
     """Change the shop's target and flag levels (fractions: 0.75 is 75%)."""
     with desk.db.write() as session:
-        current = _thresholds(session)
+        current = thresholds_in(session)
         try:
             wanted = Thresholds(
                 target=current.target if target is None else target,
@@ -412,7 +408,7 @@ def utilization_in(
             week = IsoWeek.parse(week)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-    thresholds = _thresholds(session)
+    thresholds = thresholds_in(session)
     start, end = week.bounds(zone)
     ids = staff.tech_ids
     # One aggregate row per technician, whatever the number of entries.
