@@ -7,7 +7,7 @@ live in the user's config file instead (see dispatch_tui/config.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -56,21 +56,13 @@ def read_setting(session: Session, key: str, default: Any = None) -> Any:
     return json.loads(row.value) if row is not None else default
 
 
-#: Built once: building the statement cost more than running it, and the policy is
-#: read inside every triage's write lock. An expanding IN, so any list of keys fits.
+#: The policy's settings in one query (``read_setting`` would run one per key, and a
+#: key that is not set, the usual case, is not remembered by the session). Built once:
+#: building it cost more than running it, and the policy is read inside every
+#: triage's write lock.
 _READ_SETTINGS = select(Setting.key, Setting.value).where(
     col(Setting.key).in_(bindparam("keys", expanding=True))
 )
-
-
-def read_settings(session: Session, keys: Iterable[str]) -> dict[str, Any]:
-    """The stored values of ``keys`` in one query; keys that are not set are left out.
-
-    ``read_setting`` runs a query per key, and a key that is not set (the usual case)
-    is not remembered by the session, so every policy load paid for each one again.
-    """
-    rows = session.exec(_READ_SETTINGS, params={"keys": list(keys)}).all()
-    return {key: json.loads(value) for key, value in rows}
 
 
 def write_setting(session: Session, actor: str, key: str, value: Any) -> None:
