@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -24,10 +23,11 @@ from dispatch_tui.services.settings import (
     TIMEZONE,
     ShopPolicy,
     parse_timezone,
+    read_setting,
 )
 from dispatch_tui.store import queries
 from dispatch_tui.store.core import connection_for
-from dispatch_tui.store.models import OutOfOffice, Setting, Technician
+from dispatch_tui.store.models import OutOfOffice, Technician
 
 #: The longest out-of-office period accepted, so range queries can bound their scan.
 MAX_ABSENCE = timedelta(days=366)
@@ -87,11 +87,6 @@ def _staff_query() -> Select:
     )
 
 
-@lru_cache(maxsize=1)
-def _zone_query() -> Select:
-    return select(Setting.value).where(Setting.key == TIMEZONE)
-
-
 def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
     """The staff facts; ``policy`` when the caller has read the shop policy in this
     transaction already (the Dispatch screen), whose time zone and holidays are the
@@ -104,10 +99,8 @@ def read_staff(session: Session, policy: ShopPolicy | None = None) -> Staff:
 
 
 def read_zone(session: Session) -> ZoneInfo:
-    """The shop's time zone: ``read_setting``'s meaning (the stored JSON, or the
-    default when unset) through a Core statement built once."""
-    stored = connection_for(session).execute(_zone_query()).scalar()
-    return parse_timezone(json.loads(stored) if stored is not None else DEFAULT_TIMEZONE)
+    """The shop's time zone, or the default when it is not set."""
+    return parse_timezone(read_setting(session, TIMEZONE, DEFAULT_TIMEZONE))
 
 
 def find_tech(session: Session, tech: str | int) -> Technician:

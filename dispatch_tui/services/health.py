@@ -19,7 +19,6 @@ resolved-not-closed tickets; schema 4's indexes and flag), not by history.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -62,14 +61,13 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import ShopPolicy, load_policy, write_setting
+from dispatch_tui.services.settings import ShopPolicy, load_policy, read_setting, write_setting
 from dispatch_tui.store import queries
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Note,
     ServiceCall,
-    Setting,
     Status,
     Ticket,
     TimeEntry,
@@ -81,7 +79,6 @@ HEALTH_THRESHOLDS = "health_thresholds"
 
 OPEN = [s.value for s in OPEN_STATUSES]
 WAITING = [Status.WAITING_CLIENT.value, Status.WAITING_VENDOR.value]
-_S = Setting.__table__  # type: ignore[attr-defined]
 _TUNABLE = {f.name for f in fields(HealthThresholds) if f.name not in ("utilization", "max_ids")}
 
 
@@ -89,10 +86,7 @@ _TUNABLE = {f.name for f in fields(HealthThresholds) if f.name not in ("utilizat
 
 
 def _stored_thresholds(session: Session) -> dict[str, Any]:
-    # ``read_setting``'s meaning through a Core statement built once: its ORM get of a
-    # key that is not set (the usual case) is not remembered, and cost more than SQLite.
-    found = connection_for(session).execute(_thresholds_query()).scalar()
-    stored: Any = json.loads(found) if found is not None else {}
+    stored: Any = read_setting(session, HEALTH_THRESHOLDS, {})
     unknown = sorted(set(stored) - _TUNABLE) if isinstance(stored, dict) else ["?"]
     if unknown:
         raise InvalidInput(
@@ -100,11 +94,6 @@ def _stored_thresholds(session: Session) -> dict[str, Any]:
             f"{', '.join(sorted(_TUNABLE))}"
         )
     return stored
-
-
-@lru_cache(maxsize=1)
-def _thresholds_query():
-    return select(_S.c.value).where(_S.c.key == HEALTH_THRESHOLDS)
 
 
 def load_thresholds(desk: Desk) -> HealthThresholds:

@@ -52,8 +52,16 @@ CATEGORIES = "categories"
 
 
 def read_setting(session: Session, key: str, default: Any = None) -> Any:
-    row = session.get(Setting, key)
-    return json.loads(row.value) if row is not None else default
+    """A setting's stored JSON value, or ``default`` when it is not set.
+
+    A prebuilt Core statement, not the ORM's get: a key that is not set (the usual
+    case) is not remembered by the session, so every screen refresh paid for the
+    ORM path again, and it cost more than SQLite's lookup."""
+    stored = connection_for(session).execute(_READ_ONE, {"key": key}).scalar()
+    return json.loads(stored) if stored is not None else default
+
+
+_READ_ONE = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
 #: The policy's settings in one query (``read_setting`` would run one per key, and a
