@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from live_helpers import settle
+from live_helpers import settle, until
 from schedule_desk import CHICAGO, TODAY
 from sqlmodel import col, select
 from textual.pilot import Pilot
@@ -82,6 +82,12 @@ async def open_schedule(app: DispatchApp, pilot: Pilot) -> ScheduleGrid:
 
 def status(app: DispatchApp) -> str:
     return str(app.screen.query_one("#status", Static).render())
+
+
+def grid_call_ids(app: DispatchApp) -> set[int]:
+    """The calls the Schedule board has drawn from its last load."""
+    board = app.screen.query_one(ScheduleGrid).board
+    return {call.id for call in board.calls} if board else set()
 
 
 def grid_text(grid: ScheduleGrid) -> str:
@@ -160,7 +166,7 @@ async def test_a_conflict_is_refused_with_its_reason_and_the_override_records_wh
     path, desk = schedule_shop
     first = long_ticket(desk, "Server migration", 5)
     second = long_ticket(desk, "Firewall upgrade", 6, client="Pine Legal")
-    schedule.book_call(desk, first, "Ava Chen", at(10), 5)
+    first_call = schedule.book_call(desk, first, "Ava Chen", at(10), 5).call.id
     app = DispatchApp(path, actor="dispatcher")
     async with app.run_test(size=SIZE) as pilot:
         await open_schedule(app, pilot)
@@ -186,7 +192,9 @@ async def test_a_conflict_is_refused_with_its_reason_and_the_override_records_wh
             assert event is not None and "booked over" in event.detail
 
         # Keys act on the call drawn on top (the later one); still clashing, a move is
-        # refused too, and overriding it saves the new reason.
+        # refused too, and overriding it saves the new reason. The board must show the
+        # new call first: the save's reload can land after settle() under load.
+        await until(pilot, lambda: grid_call_ids(app) == {first_call, booked.id})
         await pilot.press("shift+left")
         await settle(app, pilot)
         assert span(calls(desk)[1]) == (at(11), at(17))
