@@ -173,6 +173,26 @@ def test_roster_with_shared_absences_matches_separate_reads(demo_desk: Desk) -> 
         assert any(row.load.away_now for row in roster.roster_in(session, NOW, staff).rows)
 
 
+def test_roster_reads_the_absences_once(demo_desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Today's absences are taken from the week's: the roster reads them in one query.
+    # (The week's answer was once passed in the wrong order, so every roster read
+    # today's again and still agreed with the separate reads above.)
+    reads: list[tuple[datetime, datetime]] = []
+
+    def counted(session: Session, ids: list[int], start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+        reads.append((start, end))
+        return absences_by_tech(session, ids, start, end)
+
+    monkeypatch.setattr(roster, "absences_by_tech", counted)
+    with demo_desk.db.read() as session:
+        staff = read_staff(session)
+        week = timesheets.current_week(staff.zone)
+        for moment in (NOW, NOW + timedelta(hours=2)):
+            reads.clear()
+            roster.roster_in(session, moment, staff)
+            assert reads == [timesheets.absence_window(week, staff.zone)]
+
+
 def test_utilization_matches_per_technician_sums(demo_desk: Desk) -> None:
     report = timesheets.utilization_report(demo_desk)
     sql = text(

@@ -111,7 +111,8 @@ def tech_loads(
     counts = _open_counts(session, ids)
     away_by_tech = None
     if week_away is not None:
-        away_by_tech = absences_within(*week_away, now, day_end)
+        week_start, week_end, week_answer = week_away
+        away_by_tech = absences_within(week_answer, week_start, week_end, now, day_end)
     if away_by_tech is None:
         away_by_tech = absences_by_tech(session, ids, now, day_end)
     calls_by_tech = _calls(session, ids, now, day_end)
