@@ -227,9 +227,11 @@ def _work(
     return found
 
 
-def page_start_before(session: Session, key: PageKey, size: int = PAGE_SIZE) -> PageKey | None:
+def page_start_before(session: Session, key: PageKey, size: int | None = None) -> PageKey | None:
     """Where the page that ends just before ``key`` starts: the key ``size`` tickets
-    back, or None when fewer than ``size`` come before it (the first page)."""
+    back (a page, by default), or None when no more than that come before it (the
+    first page)."""
+    size = size or PAGE_SIZE
     rows = connection_for(session).execute(_back_query(), {**_key_params(key), "n": size + 1})
     keys = rows.all()
     return PageKey(*keys[size]) if len(keys) > size else None
