@@ -5,12 +5,48 @@ row). Which page comes next is the screen's business; the table only says so."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 
 
 class PagedTable(KeyedTable):
+    # The same keys and ids as KeyedTable's (keymaps remap them alike), described so
+    # the key help says where the other pages are.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "up",
+            "cursor_up",
+            "Up; previous page from the first row",
+            show=False,
+            id="table.cursor_up",
+        ),
+        Binding(
+            "down",
+            "cursor_down",
+            "Down; next page from the last row",
+            show=False,
+            id="table.cursor_down",
+        ),
+        Binding(
+            "pageup",
+            "page_up",
+            "Page up; previous page from the first row",
+            show=False,
+            id="table.page_up",
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down; next page from the last row",
+            show=False,
+            id="table.page_down",
+        ),
+    ]
+
     class Turn(Message):
         """The cursor was moved past the page's end: ``step`` 1 (down) or -1 (up)."""
 
