@@ -15,10 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, bindparam, func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.rules.holidays import closed_dates
@@ -31,6 +30,8 @@ from dispatch_tui.services.availability import (
     absences_by_tech,
     absences_within,
     read_staff,
+    tech_id_params,
+    tech_ids_in,
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
@@ -172,7 +173,7 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
     found: dict[int, tuple[int, float]] = {tech_id: (0, 0.0) for tech_id in ids}
     if not ids:
         return found
-    rows = connection_for(session).execute(_open_counts_query(len(ids)), _id_params(ids)).all()
+    rows = connection_for(session).execute(_open_counts_query(len(ids)), tech_id_params(ids)).all()
     for tech_id, status, count, hours in rows:
         open_count, ready_hours = found[tech_id]
         if status in _READY:
@@ -182,18 +183,9 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
 
 
 # Statements are built once and run as Core on the session's connection (see
-# services/availability.py): SQLAlchemy then reuses their compiled form. The
-# technicians are named by one parameter each, a statement per number of them, and the
-# statuses are fixed: an IN list of expanding parameters is rendered into the SQL again
-# at every run, which cost more than SQLite's part of these small reads.
-
-
-def _ids_in(column: Any, count: int) -> ColumnElement[bool]:
-    return col(column).in_([bindparam(f"tech{i}") for i in range(count)])
-
-
-def _id_params(ids: list[int]) -> dict[str, int]:
-    return {f"tech{i}": tech_id for i, tech_id in enumerate(ids)}
+# services/availability.py): SQLAlchemy then reuses their compiled form. Technicians are
+# named by a parameter each (``tech_ids_in``) and the statuses are fixed parameters: no
+# expanding IN to render again at every run.
 
 
 @lru_cache(maxsize=8)
@@ -203,7 +195,7 @@ def _open_counts_query(count: int) -> Select:
             Ticket.assigned_tech_id, Ticket.status, func.count(), func.sum(Ticket.estimate_hours)
         )
         .where(
-            _ids_in(Ticket.assigned_tech_id, count),
+            tech_ids_in(Ticket.assigned_tech_id, count),
             col(Ticket.status).in_([bindparam(f"open{i}", s) for i, s in enumerate(_OPEN)]),
         )
         .group_by(Ticket.assigned_tech_id, Ticket.status)
@@ -220,7 +212,7 @@ def _calls(
     limit = DEFAULT_LIMIT * len(ids)
     window = {"start": start, "end": end, "since": start - _MAX_CALL}
     conn = connection_for(session)
-    rows = conn.execute(_calls_query(len(ids)), {**window, **_id_params(ids), "n": limit}).all()
+    rows = conn.execute(_calls_query(len(ids)), {**window, **tech_id_params(ids), "n": limit}).all()
     if len(rows) >= limit:
         # One technician's calls could crowd out the next one's: a query each, with
         # the per-technician bound it always had.
@@ -228,7 +220,7 @@ def _calls(
             row
             for tech_id in ids
             for row in conn.execute(
-                _calls_query(1), {**window, **_id_params([tech_id]), "n": DEFAULT_LIMIT}
+                _calls_query(1), {**window, **tech_id_params([tech_id]), "n": DEFAULT_LIMIT}
             ).all()
         ]
     spans: dict[int, list[tuple[datetime, datetime]]] = {tech_id: [] for tech_id in ids}
@@ -247,7 +239,7 @@ def _calls_query(count: int) -> Select:
             col(ServiceCall.starts_at) < bindparam("end"),
             col(ServiceCall.starts_at) >= bindparam("since"),
             col(ServiceCall.ends_at) > bindparam("start"),
-            _ids_in(ServiceCall.tech_id, count),
+            tech_ids_in(ServiceCall.tech_id, count),
         )
         .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
         .limit(bindparam("n"))

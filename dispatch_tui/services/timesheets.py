@@ -31,6 +31,8 @@ from dispatch_tui.services.availability import (
     absences_by_tech,
     find_tech,
     read_staff,
+    tech_id_params,
+    tech_ids_in,
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
@@ -334,8 +336,8 @@ def set_utilization_thresholds(
     return wanted
 
 
-@lru_cache(maxsize=1)
-def _sums_query() -> Select:
+@lru_cache(maxsize=8)
+def _sums_query(count: int) -> Select:
     """Billable, total and pending billable hours per technician in [start, end).
 
     Naming the active technicians keeps it on ix_time_entry_tech_start_hours (a range per
@@ -359,7 +361,7 @@ def _sums_query() -> Select:
             func.sum(pending_expr),
         )
         .where(
-            col(TimeEntry.tech_id).in_(bindparam("ids", expanding=True)),
+            tech_ids_in(TimeEntry.tech_id, count),
             col(TimeEntry.started_at) >= bindparam("start"),
             col(TimeEntry.started_at) < bindparam("end"),
         )
@@ -430,7 +432,7 @@ def utilization_in(
     sums = {
         tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
         for tech_id, billable, total, pending in connection_for(session).execute(
-            _sums_query(), {"ids": ids, "start": start, "end": end}
+            _sums_query(len(ids)), {**tech_id_params(ids), "start": start, "end": end}
         )
     }
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
