@@ -302,9 +302,12 @@ def thresholds_in(session: Session) -> Thresholds:
 
 @lru_cache(maxsize=1)
 def _thresholds_query() -> Select:
-    # Built once and run as Core: see _sums_query.
+    # Built once and run as Core: see _sums_query. The keys are fixed parameters, not
+    # an IN list of values, which SQLAlchemy renders into the SQL again at every run.
     keys = (UTILIZATION_TARGET, UTILIZATION_HIGH, UTILIZATION_LOW)
-    return select(Setting.key, Setting.value).where(col(Setting.key).in_(keys))
+    return select(Setting.key, Setting.value).where(
+        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(keys)])
+    )
 
 
 def utilization_thresholds(desk: Desk) -> Thresholds:
