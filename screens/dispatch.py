@@ -16,7 +16,8 @@ reads, clocks and draws only that page, so its cost does not grow with the queue
 Moving the cursor down past the last row (down, or page down on the last row) shows
 the next page with the cursor on its first row; up past the first row shows the
 previous page with the cursor on its last. The caption says how many tickets wait in
-all and which of them are shown ("showing 51-100 of 401"). Pages follow each other in
+all and which of them are shown ("Triaged, unassigned: 401, showing 51-100"); a single
+page says only the total. Pages follow each other in
 the queue's order (priority, then arrival, which for tickets triage released is SLA
 time left; see services/dispatch_board.py) and are found by key, so a page read again
 after assignments follows on from the one before it and no ticket is ever out of
