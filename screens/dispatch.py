@@ -9,13 +9,27 @@ shows what they said (EditConflict, GateClosed, InvalidInput) as notifications.
 While any ticket is new the triage gate is closed: a banner says how many wait and
 which key goes to Triage, and the assign key only explains. The service refuses
 too (inside its write transaction); the screen just says so before anyone tries.
+
+The work list holds one page of the queue (``dispatch_board.PAGE_SIZE``, 50 tickets),
+not the whole queue: every refresh (live refresh runs one whenever a colleague saves)
+reads, clocks and draws only that page, so its cost does not grow with the queue.
+Moving the cursor down past the last row (down, or page down on the last row) shows
+the next page with the cursor on its first row; up past the first row shows the
+previous page with the cursor on its last. The caption says how many tickets wait in
+all and which of them are shown ("Triaged, unassigned: 401, showing 51-100"); a single
+page says only the total. Pages follow each other in
+the queue's order (priority, then arrival, which for tickets triage released is SLA
+time left; see services/dispatch_board.py) and are found by key, so a page read again
+after assignments follows on from the one before it and no ticket is ever out of
+reach. The other sort orders (``o``) sort the page shown. Marks belong to the page: a
+mark on a ticket that leaves the page is dropped, as when its ticket is assigned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from rich.text import Text
 from textual import on, work
@@ -30,6 +44,7 @@ from dispatch_tui.errors import DispatchError, EditConflict, GateClosed
 from dispatch_tui.rules.gate import GateState
 from dispatch_tui.rules.suggest import Suggestion
 from dispatch_tui.screens.base import DeskScreen
+from dispatch_tui.screens.dispatch_parts.paged_table import PagedTable
 from dispatch_tui.screens.dispatch_parts.prompt import TextPrompt
 from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
 from dispatch_tui.screens.dispatch_parts.record import TriageRecord
@@ -41,7 +56,7 @@ from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services import dispatch, followup, suggestions
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.dispatch import gate_state
-from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, dispatch_data
+from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, PageKey, dispatch_data
 from dispatch_tui.store import StoreError
 from dispatch_tui.textsafe import one_line
 
@@ -72,6 +87,13 @@ def caption(widget: Widget, text: str) -> None:
     if getattr(widget, "_caption", None) != text:
         widget._caption = text  # type: ignore[attr-defined]
         widget.border_title = Text(text)
+
+
+class _PageRead(NamedTuple):
+    """A page read by ``fetch``, with the page turn it was read for."""
+
+    turns: int
+    data: DispatchData
 
 
 class DispatchScreen(DeskScreen):
@@ -106,6 +128,14 @@ class DispatchScreen(DeskScreen):
         self._ranked: dict[int, list[Suggestion]] = {}
         #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
         self._suggest_timer: Timer | None = None
+        #: The page shown: it starts after this key (None: the first page).
+        self._after: PageKey | None = None
+        #: Set while the previous page is asked for: it ends before this key.
+        self._back_from: PageKey | None = None
+        #: Bumped by every page turn, so a load of the page left behind is not shown.
+        self._page_turns = 0
+        #: Where the cursor goes once a turned page shows: "first" or "last" row.
+        self._land: str | None = None
 
     def compose_body(self) -> ComposeResult:
         # Captions are the border titles of what they caption, not widgets of their own:
@@ -113,7 +143,7 @@ class DispatchScreen(DeskScreen):
         # DispatchScreen.tcss), and this screen's keys are the dispatcher's commonest.
         yield Static(id="gate-banner")
         with Horizontal(id="top-row"):
-            yield KeyedTable(WORK_COLUMNS, id="queue")
+            yield PagedTable(WORK_COLUMNS, id="queue")
             with VerticalScroll(id="suggestions-scroll"):
                 yield SuggestionList(id="suggestions")
         with Horizontal(id="bottom-row"):
@@ -124,8 +154,8 @@ class DispatchScreen(DeskScreen):
         return [self.query_one("#queue"), self.query_one("#roster")]
 
     @property
-    def work_table(self) -> KeyedTable:
-        return self.query_one("#queue", KeyedTable)
+    def work_table(self) -> PagedTable:
+        return self.query_one("#queue", PagedTable)
 
     def key_for(self, binding_id: str, default: str) -> str:
         return cast("DispatchApp", self.app).key_display(binding_id, default)
@@ -195,10 +225,20 @@ class DispatchScreen(DeskScreen):
     def read_ahead(cls, desk: Desk) -> DispatchData:
         return dispatch_data(desk)
 
-    def fetch(self, desk: Desk) -> DispatchData:
-        return dispatch_data(desk)
+    def fetch(self, desk: Desk) -> _PageRead:
+        # Read on the UI thread's latest page request; ``show`` drops the answer if the
+        # page was turned again meanwhile.
+        turns, after, back_from = self._page_turns, self._after, self._back_from
+        return _PageRead(turns, dispatch_data(desk, after=after, back_from=back_from))
 
-    def show(self, data: DispatchData) -> None:
+    def show(self, data: DispatchData | _PageRead) -> None:
+        if isinstance(data, _PageRead):
+            if data.turns != self._page_turns:
+                return  # a load of a page left behind; the page turned to is loading
+            data = data.data
+        # The page as read: the previous page's start, or an earlier one when every
+        # ticket from here on was taken meanwhile (see dispatch_data).
+        self._after, self._back_from = data.after, None
         self._data = data
         self._ranked.clear()
         present = {b.ticket.id for b in data.tickets}
@@ -210,7 +250,27 @@ class DispatchScreen(DeskScreen):
             f"Roster {data.roster.week}, billable utilisation target {data.roster.target:.0%}",
         )
         self.query_one("#roster", KeyedTable).show_rows(roster_rows(data.roster))
+        land, self._land = self._land, None
+        if land is not None and self.work_table.row_count:
+            self.work_table.move_cursor(row=0 if land == "first" else self.work_table.row_count - 1)
         self._selection_changed()
+
+    @on(PagedTable.Turn, "#queue")
+    def _turn(self, event: PagedTable.Turn) -> None:
+        """The next or previous page, when there is one; the cursor lands on the row
+        next to the one it left, in the queue's order."""
+        event.stop()
+        data = self._data
+        if data is None:
+            return
+        if event.step > 0 and data.next_after is not None:
+            self._after, self._back_from, self._land = data.next_after, None, "first"
+        elif event.step < 0 and data.after is not None:
+            self._back_from, self._land = data.after, "last"
+        else:
+            return
+        self._page_turns += 1
+        self._load()
 
     def _show_work(self) -> None:
         if self._data is None:
@@ -218,9 +278,14 @@ class DispatchScreen(DeskScreen):
         now = datetime.now(UTC)
         self._items = sort_tickets(self._data.tickets, self._sort)
         marked = f", {len(self._marks)} marked" if self._marks else ""
+        data = self._data
+        shown = ""
+        if self._items and len(self._items) < data.waiting:
+            first = data.before + 1
+            shown = f", showing {first}-{first + len(self._items) - 1}"
         caption(
             self.work_table,
-            f"Triaged, unassigned: {len(self._items)}{marked}. Sorted by {self._sort}.",
+            f"Triaged, unassigned: {data.waiting}{shown}{marked}. Sorted by {self._sort}.",
         )
         self.work_table.show_rows(
             [(b.ticket.id, work_row(b, b.ticket.id in self._marks, now)) for b in self._items]

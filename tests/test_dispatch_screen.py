@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from dispatch_tui.app import DispatchApp
 from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.screens.dispatch_parts.queue_view import TechQueueView
+from dispatch_tui.services import dispatch, dispatch_board
 from dispatch_tui.services.availability import set_working_hours
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
@@ -259,3 +260,96 @@ async def test_suggestions_follow_a_resting_cursor_and_assign_keys_never_go_stal
         await pilot.press("up")
         await until(pilot, lambda: len(ranked) == 2)
         assert ranked[1] == board.selected().ticket.id
+
+
+def shown_ids(app: DispatchApp) -> list[int]:
+    return [int(key.value or 0) for key in screen(app).work_table.rows]
+
+
+def cursor_id(app: DispatchApp) -> int | None:
+    item = screen(app).selected()
+    return None if item is None else item.ticket.id
+
+
+def work_caption(app: DispatchApp) -> str:
+    return str(screen(app).work_table.border_title)
+
+
+async def test_the_work_list_pages_through_every_ticket_from_the_keyboard(
+    board_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of two: the four triaged tickets of board_db make two pages, and a fifth
+    # a third.
+    monkeypatch.setattr(dispatch_board, "PAGE_SIZE", 2)
+    database = Database(board_db)
+    try:
+        desk = Desk(database, "tester")
+        extra = add_ticket(desk, client="Acme Dental", contact="Jo Park", summary="Mouse dead")
+        triage_ticket(desk, extra.id or 0, **DESKTOP)
+        with database.read() as session:
+            queue = [t.id for t, _, _ in dispatch_board.unassigned_work(session, 100)]
+    finally:
+        database.dispose()
+    assert len(queue) == 5
+    app = DispatchApp(board_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[:2]
+        assert "Triaged, unassigned: 5, showing 1-2." in work_caption(app)
+        # Down past the last row: the next page, the cursor on its first row.
+        await pilot.press("down", "down")
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[2:4] and cursor_id(app) == queue[2]
+        assert "showing 3-4" in work_caption(app)
+        # Page down on the last row turns the page too; on the last page it stays.
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        assert cursor_id(app) == queue[3]
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[4:] and cursor_id(app) == queue[4]
+        assert "showing 5-5" in work_caption(app)
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[4:] and cursor_id(app) == queue[4]
+        # Up past the first row: the previous page, the cursor on its last row.
+        await pilot.press("up")
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[2:4] and cursor_id(app) == queue[3]
+        await pilot.press("up", "up")
+        await settle(app, pilot)
+        assert shown_ids(app) == queue[:2] and cursor_id(app) == queue[1]
+        assert "showing 1-2" in work_caption(app)
+        # The assign key works on a later page as on the first.
+        await pilot.press("down")
+        await settle(app, pilot)
+        await until(pilot, lambda: queue[2] in screen(app)._ranked)
+        await pilot.press("a")
+        await settle(app, pilot)
+        await until(pilot, lambda: queue[2] not in shown_ids(app))
+        assert shown_ids(app) == [queue[3], queue[4]]
+        assert "Triaged, unassigned: 4, showing 3-4." in work_caption(app)
+
+
+async def test_a_colleagues_assignment_keeps_the_page_and_the_cursor(
+    board_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch_board, "PAGE_SIZE", 2)
+    app = DispatchApp(board_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        first_page = shown_ids(app)
+        await pilot.press("down", "down", "down")
+        await settle(app, pilot)
+        second_page = shown_ids(app)
+        assert cursor_id(app) == second_page[1]
+        # Another dispatcher takes a ticket from the first page: live refresh reads
+        # this page again, which still holds the same tickets, the cursor on its own.
+        database = Database(board_db)
+        try:
+            dispatch.assign_ticket(Desk(database, "Bob"), first_page[0], "Dana Reyes")
+        finally:
+            database.dispose()
+        await until(pilot, lambda: "Triaged, unassigned: 3" in work_caption(app))
+        assert shown_ids(app) == second_page and cursor_id(app) == second_page[1]
+        assert "showing 2-3" in work_caption(app)

@@ -181,3 +181,66 @@ def test_suggestions_spread_a_client_across_capable_technicians(desk: Desk, tech
     assert ranked[0].name == "Dev Sharma"
     assert any("spread this client" in r for r in ranked[0].reasons)
     assert "has worked this client before (3 times)" in by_name["Elena Novak"].reasons
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(dispatch_board, "PAGE_SIZE", 3)
+    return 3
+
+
+def all_pages(desk: Desk) -> list[dispatch_board.DispatchData]:
+    pages = [dispatch_board.dispatch_data(desk)]
+    while pages[-1].next_after is not None:
+        pages.append(dispatch_board.dispatch_data(desk, after=pages[-1].next_after))
+    return pages
+
+
+def test_board_pages_hold_every_waiting_ticket_once_in_the_queue_order(
+    desk: Desk, techs: None, small_pages: int
+) -> None:
+    lows = [triaged(desk, f"low {n}", impact="low", urgency="low") for n in range(3)]
+    mediums = [triaged(desk, f"medium {n}") for n in range(4)]
+    critical = triaged(desk, "critical", impact="high", urgency="high")
+    dispatch.assign_ticket(desk, triaged(desk, "taken"), "Dev Sharma")
+    pages = all_pages(desk)
+    assert [len(p.tickets) for p in pages] == [3, 3, 2]
+    assert {p.waiting for p in pages} == {8}
+    assert [p.before for p in pages] == [0, 3, 6]
+    shown = [b for p in pages for b in p.tickets]
+    # Page after page is the order of one board holding them all: priority, then SLA
+    # time left (for tickets triage released, their arrival order).
+    assert [b.ticket.id for b in shown] == [critical, *mediums, *lows]
+    assert shown == sorted(shown, key=dispatch_board.order_key)
+    # Back from the last page is the page before it, read again.
+    back = dispatch_board.dispatch_data(desk, back_from=pages[2].after)
+    assert (back.after, back.tickets, back.before) == (
+        pages[1].after,
+        pages[1].tickets,
+        pages[1].before,
+    )
+    first = dispatch_board.dispatch_data(desk, back_from=pages[1].after)
+    assert first.after is None and first.tickets == pages[0].tickets
+
+
+def test_a_board_page_read_again_follows_on_after_assignments(
+    desk: Desk, techs: None, small_pages: int
+) -> None:
+    ids = [triaged(desk, f"job {n}") for n in range(8)]
+    second = dispatch_board.dispatch_data(desk, after=all_pages(desk)[0].next_after)
+    assert [b.ticket.id for b in second.tickets] == ids[3:6]
+    # Tickets taken from the first page: the second page stays where it was (the key
+    # is a place in the queue, not an offset), and counts the fewer tickets before it.
+    dispatch.assign_many(desk, ids[:2], "Dev Sharma")
+    again = dispatch_board.dispatch_data(desk, after=second.after)
+    assert [b.ticket.id for b in again.tickets] == ids[3:6]
+    assert (again.before, again.waiting) == (1, 6)
+    # A ticket taken from the page itself: the next one moves up into it.
+    dispatch.assign_ticket(desk, ids[4], "Dev Sharma")
+    again = dispatch_board.dispatch_data(desk, after=second.after)
+    assert [b.ticket.id for b in again.tickets] == [ids[3], ids[5], ids[6]]
+    # Everything from the page on taken: the last page there is, never an empty one.
+    dispatch.assign_many(desk, [ids[3], *ids[5:]], "Dev Sharma")
+    last = dispatch_board.dispatch_data(desk, after=second.after)
+    assert [b.ticket.id for b in last.tickets] == [ids[2]]
+    assert (last.after, last.next_after, last.waiting) == (None, None, 1)

@@ -15,6 +15,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from dispatch_tui import demo
+from dispatch_tui.rules.holidays import closed_dates
 from dispatch_tui.services import (
     Desk,
     dispatch_board,
@@ -173,6 +174,26 @@ def test_roster_with_shared_absences_matches_separate_reads(demo_desk: Desk) -> 
         assert any(row.load.away_now for row in roster.roster_in(session, NOW, staff).rows)
 
 
+def test_roster_reads_the_absences_once(demo_desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Today's absences are taken from the week's: the roster reads them in one query.
+    # (The week's answer was once passed in the wrong order, so every roster read
+    # today's again and still agreed with the separate reads above.)
+    reads: list[tuple[datetime, datetime]] = []
+
+    def counted(session: Session, ids: list[int], start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+        reads.append((start, end))
+        return absences_by_tech(session, ids, start, end)
+
+    monkeypatch.setattr(roster, "absences_by_tech", counted)
+    with demo_desk.db.read() as session:
+        staff = read_staff(session)
+        week = timesheets.current_week(staff.zone)
+        for moment in (NOW, NOW + timedelta(hours=2)):
+            reads.clear()
+            roster.roster_in(session, moment, staff)
+            assert reads == [timesheets.absence_window(week, staff.zone)]
+
+
 def test_utilization_matches_per_technician_sums(demo_desk: Desk) -> None:
     report = timesheets.utilization_report(demo_desk)
     sql = text(
@@ -191,6 +212,50 @@ def test_utilization_matches_per_technician_sums(demo_desk: Desk) -> None:
             assert row.total_hours == round(float(total or 0), 2)
     assert [r.tech_id for r in report.rows] == staff.tech_ids
     assert sum(r.total_hours for r in report.rows) > 0
+
+
+def test_remembered_available_hours_follow_edits_to_hours_and_absences(desk: Desk) -> None:
+    # The week's available hours are remembered by value: a change of working hours
+    # or a new absence, from any connection, is a new key and a new answer.
+    from dispatch_tui.rules.utilization import available_hours
+    from dispatch_tui.services.availability import set_working_hours, working_hours
+    from dispatch_tui.services.technicians import add_technician
+
+    add_technician(desk, name="Dana Reyes", tier=2, skills="network")
+
+    def hours() -> tuple[float, float]:
+        report = timesheets.utilization_report(desk)
+        with desk.db.read() as session:
+            staff = read_staff(session)
+            week = timesheets.IsoWeek.parse(report.week)
+            start, end = timesheets.absence_window(week, staff.zone)
+            away = absences_by_tech(session, staff.tech_ids, start, end)
+            tech = staff.techs[0]
+            plain = available_hours(
+                working_hours(tech),
+                staff.zone,
+                week,
+                holidays=closed_dates(staff.holidays, week.monday, week.sunday),
+                away=[(a.start, a.end) for a in away[tech.id or 0]],
+            )
+        return report.rows[0].available_hours, plain
+
+    seen = [hours()]
+    set_working_hours(
+        desk, "Dana Reyes", days="mon,tue,wed,thu,fri,sat,sun", start="08:00", end="12:00"
+    )
+    seen.append(hours())
+    week = timesheets.current_week(read_zone_of(desk))
+    monday = week.bounds(read_zone_of(desk))[0]
+    add_out_of_office(desk, "Dana Reyes", monday, monday + timedelta(days=7), reason="leave")
+    seen.append(hours())
+    assert [mine for mine, _ in seen] == [plain for _, plain in seen]
+    assert len({mine for mine, _ in seen}) == 3 and seen[-1][0] == 0.0
+
+
+def read_zone_of(desk: Desk):  # type: ignore[no-untyped-def]
+    with desk.db.read() as session:
+        return read_staff(session).zone
 
 
 def test_roster_agrees_with_its_parts_and_the_dispatch_screen(demo_desk: Desk) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import ColumnElement, Select, bindparam
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
@@ -75,6 +75,18 @@ class Staff:
 # Statements are built once and run on the session's connection as Core: building an
 # ORM select and running it through the session cost about 0.2 ms a statement, several
 # times what SQLite takes for these index reads (SQLAlchemy caches the compiled form).
+
+
+def tech_ids_in(column: Any, count: int) -> ColumnElement[bool]:
+    """``column IN`` ``count`` technician ids, one parameter each (``tech_id_params``).
+    Statements that name the active technicians are built once per number of them: an
+    expanding IN parameter is rendered into the SQL again at every run, which cost
+    about as much as SQLite's part of these small reads, at every board refresh."""
+    return col(column).in_([bindparam(f"tech{i}") for i in range(count)])
+
+
+def tech_id_params(ids: list[int]) -> dict[str, int]:
+    return {f"tech{i}": tech_id for i, tech_id in enumerate(ids)}
 
 
 @lru_cache(maxsize=1)
@@ -154,8 +166,9 @@ def absences_by_tech(
     if not tech_ids:
         return found
     limit = ABSENCE_LIMIT * len(tech_ids)
-    params = {"ids": tech_ids, "start": start, "end": end, "since": start - MAX_ABSENCE, "n": limit}
-    rows = connection_for(session).execute(_absences_query(), params).all()
+    params = {"start": start, "end": end, "since": start - MAX_ABSENCE, "n": limit}
+    params.update(tech_id_params(tech_ids))
+    rows = connection_for(session).execute(_absences_query(len(tech_ids)), params).all()
     if len(rows) >= limit:
         return {tech_id: absences(session, tech_id, start, end) for tech_id in tech_ids}
     for row_id, tech_id, starts_at, ends_at, reason in rows:
@@ -190,8 +203,8 @@ def absences_within(
     }
 
 
-@lru_cache(maxsize=1)
-def _absences_query() -> Select:
+@lru_cache(maxsize=8)
+def _absences_query(count: int) -> Select:
     return (
         select(
             OutOfOffice.id,
@@ -201,7 +214,7 @@ def _absences_query() -> Select:
             OutOfOffice.reason,
         )
         .where(
-            col(OutOfOffice.tech_id).in_(bindparam("ids", expanding=True)),
+            tech_ids_in(OutOfOffice.tech_id, count),
             col(OutOfOffice.starts_at) < bindparam("end", type_=OutOfOffice.starts_at.type),
             col(OutOfOffice.starts_at) >= bindparam("since", type_=OutOfOffice.starts_at.type),
             col(OutOfOffice.ends_at) > bindparam("start", type_=OutOfOffice.ends_at.type),

@@ -30,6 +30,8 @@ from dispatch_tui.services.availability import (
     absences_by_tech,
     absences_within,
     read_staff,
+    tech_id_params,
+    tech_ids_in,
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
@@ -111,7 +113,8 @@ def tech_loads(
     counts = _open_counts(session, ids)
     away_by_tech = None
     if week_away is not None:
-        away_by_tech = absences_within(*week_away, now, day_end)
+        week_start, week_end, week_answer = week_away
+        away_by_tech = absences_within(week_answer, week_start, week_end, now, day_end)
     if away_by_tech is None:
         away_by_tech = absences_by_tech(session, ids, now, day_end)
     calls_by_tech = _calls(session, ids, now, day_end)
@@ -170,7 +173,7 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
     found: dict[int, tuple[int, float]] = {tech_id: (0, 0.0) for tech_id in ids}
     if not ids:
         return found
-    rows = connection_for(session).execute(_open_counts_query(), {"ids": ids}).all()
+    rows = connection_for(session).execute(_open_counts_query(len(ids)), tech_id_params(ids)).all()
     for tech_id, status, count, hours in rows:
         open_count, ready_hours = found[tech_id]
         if status in _READY:
@@ -180,18 +183,20 @@ def _open_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, float
 
 
 # Statements are built once and run as Core on the session's connection (see
-# services/availability.py): SQLAlchemy then reuses their compiled form.
+# services/availability.py): SQLAlchemy then reuses their compiled form. Technicians are
+# named by a parameter each (``tech_ids_in``) and the statuses are fixed parameters: no
+# expanding IN to render again at every run.
 
 
-@lru_cache(maxsize=1)
-def _open_counts_query() -> Select:
+@lru_cache(maxsize=8)
+def _open_counts_query(count: int) -> Select:
     return (
         select(
             Ticket.assigned_tech_id, Ticket.status, func.count(), func.sum(Ticket.estimate_hours)
         )
         .where(
-            col(Ticket.assigned_tech_id).in_(bindparam("ids", expanding=True)),
-            col(Ticket.status).in_(_OPEN),
+            tech_ids_in(Ticket.assigned_tech_id, count),
+            col(Ticket.status).in_([bindparam(f"open{i}", s) for i, s in enumerate(_OPEN)]),
         )
         .group_by(Ticket.assigned_tech_id, Ticket.status)
     )
@@ -207,7 +212,7 @@ def _calls(
     limit = DEFAULT_LIMIT * len(ids)
     window = {"start": start, "end": end, "since": start - _MAX_CALL}
     conn = connection_for(session)
-    rows = conn.execute(_calls_query(), {**window, "ids": ids, "n": limit}).all()
+    rows = conn.execute(_calls_query(len(ids)), {**window, **tech_id_params(ids), "n": limit}).all()
     if len(rows) >= limit:
         # One technician's calls could crowd out the next one's: a query each, with
         # the per-technician bound it always had.
@@ -215,7 +220,7 @@ def _calls(
             row
             for tech_id in ids
             for row in conn.execute(
-                _calls_query(), {**window, "ids": [tech_id], "n": DEFAULT_LIMIT}
+                _calls_query(1), {**window, **tech_id_params([tech_id]), "n": DEFAULT_LIMIT}
             ).all()
         ]
     spans: dict[int, list[tuple[datetime, datetime]]] = {tech_id: [] for tech_id in ids}
@@ -226,15 +231,15 @@ def _calls(
     return {tech_id: merge(clip(found, start, end)) for tech_id, found in spans.items()}
 
 
-@lru_cache(maxsize=1)
-def _calls_query() -> Select:
+@lru_cache(maxsize=8)
+def _calls_query(count: int) -> Select:
     return (
         select(ServiceCall.tech_id, ServiceCall.starts_at, ServiceCall.ends_at)
         .where(
             col(ServiceCall.starts_at) < bindparam("end"),
             col(ServiceCall.starts_at) >= bindparam("since"),
             col(ServiceCall.ends_at) > bindparam("start"),
-            col(ServiceCall.tech_id).in_(bindparam("ids", expanding=True)),
+            tech_ids_in(ServiceCall.tech_id, count),
         )
         .order_by(col(ServiceCall.tech_id), col(ServiceCall.starts_at))
         .limit(bindparam("n"))

@@ -64,15 +64,6 @@ def read_setting(session: Session, key: str, default: Any = None) -> Any:
 _READ_ONE = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
-#: The policy's settings in one query (``read_setting`` would run one per key, and a
-#: key that is not set, the usual case, is not remembered by the session). Built once:
-#: building it cost more than running it, and the policy is read inside every
-#: triage's write lock.
-_READ_SETTINGS = select(Setting.key, Setting.value).where(
-    col(Setting.key).in_(bindparam("keys", expanding=True))
-)
-
-
 def write_setting(session: Session, actor: str, key: str, value: Any) -> None:
     row = session.get(Setting, key)
     before = json.loads(row.value) if row is not None else None
@@ -189,13 +180,21 @@ def build_priority(matrix: Any, quick_hit_hours: Any) -> PriorityPolicy:
 
 
 _POLICY_KEYS = (TIMEZONE, WORKING_HOURS, PRIORITY_MATRIX, QUICK_HIT_HOURS, SLA_TARGETS, CATEGORIES)
+#: The policy's settings in one query (``read_setting`` would run one per key, and a
+#: key that is not set, the usual case, is not remembered by the session). Built once:
+#: building it cost more than running it, and the policy is read inside every
+#: triage's write lock. Each key is a fixed parameter: an expanding IN was rendered
+#: into the SQL again at every run (every dispatch board refresh).
+_READ_POLICY = select(Setting.key, Setting.value).where(
+    col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(_POLICY_KEYS)])
+)
 
 
 def load_policy(session: Session) -> ShopPolicy:
     """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
     # Both tables are read on every call (so the policy is never stale, whoever wrote
     # the file); only building the objects from what was read is remembered.
-    rows = connection_for(session).execute(_READ_SETTINGS, {"keys": list(_POLICY_KEYS)}).all()
+    rows = connection_for(session).execute(_READ_POLICY).all()
     return _policy_from(tuple(sorted((key, value) for key, value in rows)), holiday_rows(session))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -24,12 +24,15 @@ from dispatch_tui.rules.utilization import (
     available_hours,
     classify,
 )
+from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.availability import (
     Staff,
     absences_by_tech,
     find_tech,
     read_staff,
+    tech_id_params,
+    tech_ids_in,
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
@@ -299,9 +302,12 @@ def thresholds_in(session: Session) -> Thresholds:
 
 @lru_cache(maxsize=1)
 def _thresholds_query() -> Select:
-    # Built once and run as Core: see _sums_query.
+    # Built once and run as Core: see _sums_query. The keys are fixed parameters, not
+    # an IN list of values, which SQLAlchemy renders into the SQL again at every run.
     keys = (UTILIZATION_TARGET, UTILIZATION_HIGH, UTILIZATION_LOW)
-    return select(Setting.key, Setting.value).where(col(Setting.key).in_(keys))
+    return select(Setting.key, Setting.value).where(
+        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(keys)])
+    )
 
 
 def utilization_thresholds(desk: Desk) -> Thresholds:
@@ -333,8 +339,8 @@ def set_utilization_thresholds(
     return wanted
 
 
-@lru_cache(maxsize=1)
-def _sums_query() -> Select:
+@lru_cache(maxsize=8)
+def _sums_query(count: int) -> Select:
     """Billable, total and pending billable hours per technician in [start, end).
 
     Naming the active technicians keeps it on ix_time_entry_tech_start_hours (a range per
@@ -358,7 +364,7 @@ def _sums_query() -> Select:
             func.sum(pending_expr),
         )
         .where(
-            col(TimeEntry.tech_id).in_(bindparam("ids", expanding=True)),
+            tech_ids_in(TimeEntry.tech_id, count),
             col(TimeEntry.started_at) >= bindparam("start"),
             col(TimeEntry.started_at) < bindparam("end"),
         )
@@ -388,6 +394,20 @@ def absence_window(week: IsoWeek, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end + timedelta(days=1)
 
 
+@lru_cache(maxsize=256)
+def _available_hours(
+    hours: WorkingHours,
+    zone: ZoneInfo,
+    week: IsoWeek,
+    holidays: frozenset[date],
+    away: tuple[tuple[datetime, datetime], ...],
+) -> float:
+    """``available_hours``, remembered: the roster beside the dispatch board asks for
+    every technician's week at each refresh, and the answer is a pure function of these
+    values (read in the caller's transaction), so an edit is a new key, never stale."""
+    return available_hours(hours, zone, week, holidays=holidays, away=away)
+
+
 def utilization_in(
     session: Session,
     week: IsoWeek | str | None = None,
@@ -415,7 +435,7 @@ def utilization_in(
     sums = {
         tech_id: (float(billable or 0), float(total or 0), float(pending or 0))
         for tech_id, billable, total, pending in connection_for(session).execute(
-            _sums_query(), {"ids": ids, "start": start, "end": end}
+            _sums_query(len(ids)), {**tech_id_params(ids), "start": start, "end": end}
         )
     }
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
@@ -424,12 +444,12 @@ def utilization_in(
     rows = []
     for tech in staff.techs:
         tech_id = tech.id or 0
-        available = available_hours(
+        available = _available_hours(
             working_hours(tech),
             zone,
             week,
-            holidays=holidays,
-            away=[(a.start, a.end) for a in away[tech_id]],
+            holidays,
+            tuple((a.start, a.end) for a in away[tech_id]),
         )
         billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
         ratio, flag = classify(billable, available, thresholds)
