@@ -164,11 +164,31 @@ _FACT_NAMES = (
 _FACT_COLUMNS = tuple(_T.c[name] for name in _FACT_NAMES)
 
 
+def _no_note(recent):
+    """The ticket has no note for which ``recent(created_at)`` holds, where ``recent``
+    is a lower bound on the note's time (``> moment`` or ``>= moment``).
+
+    Decided from ``last_note_at`` (schema 6) wherever it is known: then the latest note
+    is the only one to ask, and the open tickets' values are in ix_ticket_open_health,
+    so no note is looked up. Rows not known (history untouched by the migration,
+    reopened since) look their notes up as before. "= true" rather than "IS true", as
+    for the flag of schema 4."""
+    known = and_(
+        _T.c.last_note_known == true(),
+        or_(_T.c.last_note_at.is_(None), ~recent(_T.c.last_note_at)),
+    )
+    unknown = and_(
+        _T.c.last_note_known == false(),
+        ~exists().where(_N.c.ticket_id == _T.c.id, recent(_N.c.created_at)),
+    )
+    return or_(known, unknown)
+
+
 def _quiet_since(cutoff):
     """No change, note or time entry after ``cutoff``: the last activity is at or before it."""
     return and_(
         _T.c.updated_at <= cutoff,
-        ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at > cutoff),
+        _no_note(lambda at: at > cutoff),
         ~exists().where(_TE.c.ticket_id == _T.c.id, _TE.c.created_at > cutoff),
     )
 
@@ -183,6 +203,12 @@ def _statuses(values: list[str]):
     return _T.c.status.in_([_text(v) for v in values])
 
 
+#: The open statuses as the condition of ix_ticket_open_health (schema 6), which SQLite
+#: uses only for a query whose WHERE states that same condition: the checks over a
+#: subset of the open statuses state it too, redundant as it is for their answer.
+_OPEN = _statuses(OPEN)
+
+
 def _at(name: str):
     """A bound instant, stored as the ticket's times are."""
     return bindparam(name, type_=_T.c.created_at.type)
@@ -195,7 +221,7 @@ def _priority_key(priorities: tuple[str, ...], name: str) -> str:
 
 def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
-    open_ = _statuses(OPEN)
+    open_ = _OPEN
     now = _at("now")
     # Past the resolution target with the clock running to now: per priority, arrived
     # by that target's cut-off (an unknown priority is judged as medium, bound as
@@ -212,7 +238,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
         )
     )
     return {
-        "waiting_no_activity": and_(_statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
+        "waiting_no_activity": and_(open_, _statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
         "booked_no_future_call": and_(
             open_,
             exists().where(_SC.c.ticket_id == _T.c.id),
@@ -249,7 +275,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
             open_,
             _T.c.engaged_at.is_not(None),
             _T.c.engaged_at <= _at("silent_since"),
-            ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at >= _T.c.engaged_at),
+            _no_note(lambda at: at >= _T.c.engaged_at),
         ),
     }
 
@@ -339,7 +365,7 @@ def _by_calendar():
         _T.c.created_at < _T.c.updated_at,
     )
     # By ticket number, as the SQL-counted checks list theirs: the rules keep the first.
-    return select(*_ROW_FACTS).where(or_(untriaged, paused)).order_by(_T.c.id)
+    return select(*_ROW_FACTS).where(_OPEN, or_(untriaged, paused)).order_by(_T.c.id)
 
 
 def _resolution_cutoffs(now: datetime, ctx: HealthContext) -> dict[str, datetime]:
