@@ -338,7 +338,9 @@ class ServiceCall(Versioned, table=True):
     __tablename__ = "service_call"
     __table_args__ = (
         Index("ix_service_call_tech_start", "tech_id", "starts_at"),
-        Index("ix_service_call_ticket", "ticket_id"),
+        # Schema 6 adds ends_at: when a ticket's last call ends is the last entry of its
+        # range (the health check "booked, no call ahead", the schedule's unbooked list).
+        Index("ix_service_call_ticket_end", "ticket_id", "ends_at"),
         # Schema 2: the schedule board's week for every technician at once.
         Index("ix_service_call_start", "starts_at"),
     )

@@ -163,7 +163,7 @@ def track_last_note(conn: Connection) -> None:
     for old in _WIDENED_6:
         conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
     # After the fill, so the partial index is built once with its final entries.
-    for model in (models.Ticket, models.TimeEntry):
+    for model in (models.Ticket, models.TimeEntry, models.ServiceCall):
         for index in model.__table__.indexes:
             if index.name in _SCHEMA_6_INDEXES:
                 index.create(conn, checkfirst=True)
@@ -174,8 +174,14 @@ _SCHEMA_6_INDEXES = {
     "ix_ticket_open_health",
     "ix_time_entry_ticket_created",
     "ix_time_entry_pending_hours",
+    "ix_service_call_ticket_end",
 }
-_WIDENED_6 = ("ix_time_entry_ticket", "ix_time_entry_pending", "ix_ticket_status_engaged")
+_WIDENED_6 = (
+    "ix_time_entry_ticket",
+    "ix_time_entry_pending",
+    "ix_ticket_status_engaged",
+    "ix_service_call_ticket",
+)
 
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {

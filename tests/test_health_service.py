@@ -724,8 +724,10 @@ def test_a_schema_5_file_gains_last_note_at_for_its_open_tickets(db_target, db, 
             "ix_ticket_open_health",
             "ix_time_entry_ticket_created",
             "ix_time_entry_pending_hours",
+            "ix_service_call_ticket_end",
         ):
             conn.execute(text(f"DROP INDEX {name}"))
+        conn.execute(text("CREATE INDEX ix_service_call_ticket ON service_call (ticket_id)"))
         conn.execute(text("CREATE INDEX ix_ticket_status_engaged ON ticket (status, engaged_at)"))
         conn.execute(text("CREATE INDEX ix_time_entry_ticket ON time_entry (ticket_id)"))
         conn.execute(
@@ -745,7 +747,8 @@ def test_a_schema_5_file_gains_last_note_at_for_its_open_tickets(db_target, db, 
                 conn = session.connection()
                 assert schema.read_version(conn) == schema.SCHEMA_VERSION
                 names = {i["name"] for i in inspect(conn).get_indexes("ticket")}
-                names |= {i["name"] for i in inspect(conn).get_indexes("time_entry")}
+                for other in ("time_entry", "service_call"):
+                    names |= {i["name"] for i in inspect(conn).get_indexes(other)}
                 statuses = dict(session.exec(select_statuses()).all())
             assert set(schema._SCHEMA_6_INDEXES) <= names
             assert not names & set(schema._WIDENED_6)

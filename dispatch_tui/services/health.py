@@ -239,10 +239,13 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     )
     return {
         "waiting_no_activity": and_(open_, _statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
+        # Booked, and the last call is over: one lookup per open ticket, the end of its
+        # latest call at the end of its range of ix_service_call_ticket_end (NULL, and
+        # so not counted, for a ticket never booked).
         "booked_no_future_call": and_(
             open_,
-            exists().where(_SC.c.ticket_id == _T.c.id),
-            ~exists().where(_SC.c.ticket_id == _T.c.id, _SC.c.ends_at > now),
+            select(func.max(_SC.c.ends_at)).where(_SC.c.ticket_id == _T.c.id).scalar_subquery()
+            <= now,
         ),
         "on_hold_no_future_due": and_(
             _T.c.status == _text(Status.ON_HOLD),
@@ -296,26 +299,44 @@ EXACT = (
 _COMMA: Any = literal_column("','")
 
 
-def _counted(ids, limit, sums: int = 0) -> Any:
-    """One row over one pass of a select of ids (first column) and ``sums`` more columns:
-    how many rows, the sums of those columns, and the first ``limit`` ids (by id) as one
-    comma-separated string (NULL for none). Numbering the rows keeps the string bounded
-    without a second pass for the count."""
-    rows = ids.subquery()
-    key = rows.c[0]
-    numbered = select(
-        key.label("id"),
-        *(c.label(f"t{i}") for i, c in enumerate(list(rows.c)[1:])),
-        func.row_number().over(order_by=key).label("n"),
-    ).subquery()
-    first = cast(case((numbered.c.n <= limit, numbered.c.id)), String)
-    return select(
-        func.count(),
-        *(func.sum(numbered.c[f"t{i}"]) for i in range(sums)),
-        # The separator as SQL text, not a literal parameter: a literal one is rendered
-        # into the statement at every run ("post-compile"), a string build per refresh.
-        func.aggregate_strings(first, _COMMA),
-    ).subquery()
+def _first_ids(key, where, limit, *, distinct: bool = False) -> Any:
+    """The first ``limit`` values of ``key`` (by value) among the rows ``where`` holds,
+    as one comma-separated string (NULL for none). A bounded sort (ORDER BY .. LIMIT)
+    picks them, so the set is exact whatever order the string is joined in (the caller
+    sorts); numbering every offender with a window function cost about twice as much
+    (2.9 against 1.5 ms for 2,000 offenders at 1M tickets). ``distinct``: ``key`` may
+    repeat (a ticket's entries)."""
+    first = select(key.label("id")).where(where).order_by(key).limit(limit)
+    rows = (first.distinct() if distinct else first).subquery()
+    # The separator as SQL text, not a literal parameter: a literal one is rendered
+    # into the statement at every run ("post-compile"), a string build per refresh.
+    return (
+        select(func.aggregate_strings(cast(rows.c.id, String), _COMMA))
+        .select_from(rows)
+        .scalar_subquery()
+    )
+
+
+def _counted(where, limit) -> Any:
+    """One row: how many tickets ``where`` holds for, and the first ``limit`` of them."""
+    return select(func.count(), _first_ids(_T.c.id, where, limit)).where(where).subquery()
+
+
+def _pending_time(limit) -> Any:
+    """One row: tickets with time waiting for approval, their entries and hours, and the
+    first ``limit`` tickets, from one range of ix_time_entry_pending_hours (plus the
+    first tickets' range again): no grouping, no sort."""
+    pending = _TE.c.approved_at.is_(None)
+    return (
+        select(
+            func.count(_TE.c.ticket_id.distinct()),
+            func.count(),
+            func.sum(_TE.c.hours),
+            _first_ids(_TE.c.ticket_id, pending, limit, distinct=True),
+        )
+        .where(pending)
+        .subquery()
+    )
 
 
 @lru_cache(maxsize=8)
@@ -324,20 +345,15 @@ def _statement(priorities: tuple[str, ...], checks: tuple[str, ...]):
     for unapproved time, the tickets, entries, hours and first ``max_ids`` tickets.
 
     Each check is a one-row aggregate in FROM, joined to the others on TRUE: one
-    statement, and each check's conditions evaluated once."""
+    statement."""
     where = _offenders(priorities)
     limit = bindparam("max_ids", type_=Integer)
-    parts = []
-    for check_id in checks:
-        if check_id == "time_entries_pending_approval":
-            per_ticket = (
-                select(_TE.c.ticket_id, func.count(), func.sum(_TE.c.hours))
-                .where(_TE.c.approved_at.is_(None))
-                .group_by(_TE.c.ticket_id)
-            )
-            parts.append(_counted(per_ticket, limit, sums=2))
-            continue
-        parts.append(_counted(select(_T.c.id).where(where[check_id]), limit))
+    parts = [
+        _pending_time(limit)
+        if check_id == "time_entries_pending_approval"
+        else _counted(where[check_id], limit)
+        for check_id in checks
+    ]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined.join(part, true())
