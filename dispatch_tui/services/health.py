@@ -427,7 +427,7 @@ def _day_timeline(calendar: BusinessCalendar, first: date, last: date) -> DueTim
 
 
 def _split_ids(text: str | None) -> list[int]:
-    return sorted(int(i) for i in text.split(",")) if text else []
+    return sorted(map(int, text.split(","))) if text else []
 
 
 def _ticket_checks(
