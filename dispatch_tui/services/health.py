@@ -34,6 +34,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -233,7 +234,9 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     ]
     late.append(
         and_(
-            _T.c.priority.not_in(priorities),
+            # One parameter per name, not an expanding list: that is rendered into the
+            # statement's text at every run ("post-compile"), a string build per refresh.
+            _T.c.priority.not_in([literal(name) for name in priorities]),
             _T.c.created_at <= _at("late_other"),
         )
     )
