@@ -14,7 +14,9 @@ which the equivalence tests also apply to every ticket of a demo desk.
 Everything, the thresholds and the policy included, is read in one short read
 transaction: a consistent picture of the desk, and one connection set-up. It stays
 short because every query reads index ranges bounded by the open work (open, waiting,
-resolved-not-closed tickets; schema 4's indexes and flag), not by history.
+resolved-not-closed tickets; schema 4's flag, schema 6's partial index of the open
+tickets and their latest note's time), not by history: no ticket row and no note is
+read for a ticket whose latest note is known.
 """
 
 from __future__ import annotations
