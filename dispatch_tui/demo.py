@@ -423,8 +423,11 @@ def generate(
                     "first_response_at": triaged,
                     "engaged_at": engaged,
                     "resolved_at": resolved,
-                    # A bulk insert fires no ORM hook: the flag is set with the note below.
+                    # A bulk insert fires no ORM hook: the flag and the latest note's
+                    # time are set with the notes below.
                     "resolution_noted": bool(resolved),
+                    "last_note_at": max(triaged, resolved or triaged),
+                    "last_note_known": True,
                     "closed_at": closed,
                     "updated_at": closed or resolved or engaged or triaged,
                     "updated_by": "demo",

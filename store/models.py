@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint, event, false, update
+from sqlalchemy import (
+    Index,
+    UniqueConstraint,
+    bindparam,
+    event,
+    false,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -36,6 +46,11 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = tuple(s for s in Status if s not in (Status.RESOLVED, Status.CLOSED))
+
+#: ``status IN (...)`` over the open statuses, in OPEN_STATUSES order, as SQL text: the
+#: condition of schema 6's partial index. A query uses that index only when its WHERE
+#: holds this same condition, term for term (services/health.py writes it so).
+OPEN_CONDITION = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
 
 
 class TicketType(StrEnum):
@@ -191,9 +206,26 @@ class Ticket(Versioned, table=True):
         # offenders in this index alone, however much resolved history the file keeps.
         # The flag leads, so queries by status alone keep the indexes they had.
         Index("ix_ticket_noted_status", "resolution_noted", "status"),
-        # Schema 4: "no note after a day of work" reads when each open ticket was engaged
-        # from here, not from ~2,000 ticket rows (6.5 against 1.6 ms at 100k tickets).
-        Index("ix_ticket_status_engaged", "status", "engaged_at"),
+        # Schema 6 (store/schema.py, HEALTH_OPEN_INDEX): every ticket column the desk
+        # health checks read, for the open tickets only. The checks then read a few
+        # hundred pages of this index instead of scattered ticket rows and note index
+        # pages (a 1M-ticket file's open work is spread over its whole history). It
+        # replaces schema 4's (status, engaged_at), whose engaged_at range SQLite
+        # preferred for "no note after a day" though it meant reading ticket rows.
+        Index(
+            "ix_ticket_open_health",
+            "status",
+            "created_at",
+            "priority",
+            "resolved_at",
+            "updated_at",
+            "engaged_at",
+            "escalated",
+            "last_note_known",
+            "last_note_at",
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
         UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
     )
 
@@ -245,6 +277,16 @@ class Ticket(Versioned, table=True):
     # in the same flush (``_note_inserted`` below); bulk loads (the demo) set it with the
     # rows they write. The server default lets the migration add it to existing files.
     resolution_noted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Schema 6: when the ticket's latest note was written (NULL: it has none), so the
+    # health checks' "no note since" needs no note lookups. Trusted only where
+    # last_note_known: rows that predate schema 6 and were not open then (their notes
+    # were not read by the migration) carry 0 and are judged from the notes, until
+    # their next note makes them known. Every ORM insert of a note recomputes both in
+    # the same flush (``_note_inserted``); bulk loads (the demo) set them with the rows.
+    # A new ticket has no notes yet, so it starts known; the server default is for
+    # the migration's old rows.
+    last_note_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_note_known: bool = Field(default=True, sa_column_kwargs={"server_default": false()})
 
 
 class Note(SQLModel, table=True):
@@ -267,25 +309,38 @@ class Note(SQLModel, table=True):
     source_ref: str | None = None
 
 
+_T = Ticket.__table__  # type: ignore[attr-defined]
+_N = Note.__table__  # type: ignore[attr-defined]
+#: The latest note of ``b_ticket``, from the (ticket_id, created_at) index.
+_LATEST_NOTE = (
+    select(func.max(_N.c.created_at)).where(_N.c.ticket_id == bindparam("b_ticket"))
+).scalar_subquery()
+_NOTED = update(_T).where(_T.c.id == bindparam("b_ticket"))
+_NOTE_SEEN = _NOTED.values(last_note_at=_LATEST_NOTE, last_note_known=True)
+_RESOLUTION_SEEN = _NOTED.values(
+    last_note_at=_LATEST_NOTE, last_note_known=True, resolution_noted=True
+)
+
+
 @event.listens_for(Note, "after_insert")
 def _note_inserted(mapper, connection, note: Note) -> None:  # noqa: ANN001 - SQLAlchemy's hook
-    """Keep ``ticket.resolution_noted`` exact for every service, import and script that
-    adds a note through the ORM: in the writer's own transaction, with a Core update
-    that leaves ``version`` and ``updated_at`` alone (a note never conflicts a save)."""
-    if note.kind == NoteKind.RESOLUTION.value:
-        table = Ticket.__table__  # type: ignore[attr-defined]
-        connection.execute(
-            update(table)
-            .where(table.c.id == note.ticket_id, table.c.resolution_noted.is_(False))
-            .values(resolution_noted=True)
-        )
+    """Keep ``ticket.resolution_noted`` and ``last_note_at`` exact for every service,
+    import and script that adds a note through the ORM: in the writer's own
+    transaction, with a Core update that leaves ``version`` and ``updated_at`` alone (a
+    note never conflicts a save). The latest note is read back rather than compared
+    with this one, so a note dated in the past (an imported reply) never moves it
+    back, and a ticket whose notes were not known becomes known."""
+    resolution = note.kind == NoteKind.RESOLUTION.value
+    connection.execute(_RESOLUTION_SEEN if resolution else _NOTE_SEEN, {"b_ticket": note.ticket_id})
 
 
 class ServiceCall(Versioned, table=True):
     __tablename__ = "service_call"
     __table_args__ = (
         Index("ix_service_call_tech_start", "tech_id", "starts_at"),
-        Index("ix_service_call_ticket", "ticket_id"),
+        # Schema 6 adds ends_at: when a ticket's last call ends is the last entry of its
+        # range (the health check "booked, no call ahead", the schedule's unbooked list).
+        Index("ix_service_call_ticket_end", "ticket_id", "ends_at"),
         # Schema 2: the schedule board's week for every technician at once.
         Index("ix_service_call_start", "starts_at"),
     )
@@ -313,9 +368,11 @@ class TimeEntry(Versioned, table=True):
             "hours",
             "approved_at",
         ),
-        Index("ix_time_entry_ticket", "ticket_id"),
+        # Schema 6 adds created_at (the health checks' "no time logged since" reads it
+        # from here) and hours (pending hours per ticket are summed from the index).
+        Index("ix_time_entry_ticket_created", "ticket_id", "created_at"),
         # Entries waiting for approval (approved_at NULL), grouped by ticket for the health check.
-        Index("ix_time_entry_pending", "approved_at", "ticket_id"),
+        Index("ix_time_entry_pending_hours", "approved_at", "ticket_id", "hours"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

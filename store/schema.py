@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dispatch_tui.store.engine import Database
 
 #: The schema this code reads and writes. Bump it with a migration below.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def add_screen_query_indexes(conn: Connection) -> None:
@@ -128,12 +128,68 @@ _SCHEMA_5_INDEXES = {
     "ix_time_entry_tech_start_hours",
 }
 
+
+def track_last_note(conn: Connection) -> None:
+    """Schema 6: ``ticket.last_note_at`` and ``last_note_known``, and the indexes that let
+    the desk health checks read the open work from indexes alone (docs/schema.md).
+
+    Only the open tickets' latest notes are read here (a few thousand rows even on a
+    file of a million tickets): the rest keep ``last_note_known`` 0 and are judged from
+    their notes, should they ever open again, so no write touches history. Every step
+    is safe to run again: columns added when missing, the fill limited to rows not yet
+    known, indexes created if absent and the two they widen dropped if present.
+    """
+    table = models.Ticket.__table__
+    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
+    if "last_note_at" not in present:
+        kind = table.c.last_note_at.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN last_note_at {kind}"))
+    if "last_note_known" not in present:
+        column = table.c.last_note_known
+        kind = column.type.compile(dialect=conn.dialect)
+        default = column.server_default.arg.compile(dialect=conn.dialect)
+        added = f"last_note_known {kind} NOT NULL DEFAULT {default}"
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {added}"))
+    note = models.Note.__table__
+    latest = (
+        select(func.max(note.c.created_at)).where(note.c.ticket_id == table.c.id)
+    ).scalar_subquery()
+    open_ = [s.value for s in models.OPEN_STATUSES]
+    conn.execute(
+        update(table)
+        .where(table.c.status.in_(open_), table.c.last_note_known.is_(False))
+        .values(last_note_at=latest, last_note_known=True)
+    )
+    for old in _WIDENED_6:
+        conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
+    # After the fill, so the partial index is built once with its final entries.
+    for model in (models.Ticket, models.TimeEntry, models.ServiceCall):
+        for index in model.__table__.indexes:
+            if index.name in _SCHEMA_6_INDEXES:
+                index.create(conn, checkfirst=True)
+
+
+#: Schema 6's indexes (see the models), and the narrower ones they replace.
+_SCHEMA_6_INDEXES = {
+    "ix_ticket_open_health",
+    "ix_time_entry_ticket_created",
+    "ix_time_entry_pending_hours",
+    "ix_service_call_ticket_end",
+}
+_WIDENED_6 = (
+    "ix_time_entry_ticket",
+    "ix_time_entry_pending",
+    "ix_ticket_status_engaged",
+    "ix_service_call_ticket",
+)
+
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: add_screen_query_indexes,
     3: add_sla_due_columns,
     4: add_resolution_noted,
     5: widen_screen_indexes,
+    6: track_last_note,
 }
 
 

@@ -497,11 +497,7 @@ def test_an_older_file_gains_the_flag_from_its_notes(db_target, db, desk: Desk) 
     step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.add_resolution_noted)
     with db.write() as session:
         conn = session.connection()
-        for name in (
-            "ix_ticket_noted_status",
-            "ix_ticket_status_engaged",
-            "ix_ticket_status_created",
-        ):
+        for name in ("ix_ticket_noted_status", "ix_ticket_status_created"):
             conn.execute(text(f"DROP INDEX {name}"))
         conn.execute(text("CREATE INDEX ix_ticket_status_created ON ticket (status, created_at)"))
         conn.execute(text("ALTER TABLE ticket DROP COLUMN resolution_noted"))
@@ -520,7 +516,8 @@ def test_an_older_file_gains_the_flag_from_its_notes(db_target, db, desk: Desk) 
                     i["name"]: i["column_names"] for i in inspect(conn).get_indexes("ticket")
                 }
             assert indexes["ix_ticket_noted_status"] == ["resolution_noted", "status"]
-            assert indexes["ix_ticket_status_engaged"] == ["status", "engaged_at"]
+            # Schema 4's (status, engaged_at) is gone again: schema 6 replaced it.
+            assert "ix_ticket_status_engaged" not in indexes
             assert indexes["ix_ticket_status_created"] == [
                 "status",
                 "created_at",
@@ -534,3 +531,244 @@ def test_an_older_file_gains_the_flag_from_its_notes(db_target, db, desk: Desk) 
                 schema.add_resolution_noted(session.connection())
     finally:
         reopened.dispose()
+
+
+# -- ticket.last_note_at (schema 6) stays exact on every write path ----------------------
+
+
+def _last_notes(desk: Desk) -> tuple[dict[int, tuple[bool, datetime | None]], dict[int, datetime]]:
+    """Each ticket's (known, last_note_at), and each ticket's latest note from the notes."""
+    from sqlmodel import func, select
+
+    with desk.db.read() as session:
+        stored = session.exec(select(Ticket.id, Ticket.last_note_known, Ticket.last_note_at))
+        columns = {i: (bool(known), at) for i, known, at in stored.all()}
+        latest = session.exec(
+            select(Note.ticket_id, func.max(Note.created_at)).group_by(Note.ticket_id)
+        ).all()
+    return columns, dict(latest)
+
+
+def _assert_exact(desk: Desk) -> None:
+    columns, latest = _last_notes(desk)
+    for ticket_id, (known, at) in columns.items():
+        if known:
+            assert at == latest.get(ticket_id), ticket_id
+
+
+def test_a_note_from_any_writer_moves_last_note_at_and_nothing_else(desk: Desk) -> None:
+    from dispatch_tui.services import followup, triage
+
+    with desk.db.write() as session:
+        client = Client(name="Pinecrest")
+        session.add(client)
+        session.flush()
+        rows = [
+            Ticket(client_id=client.id, summary=f"t{n}", status="in_progress", priority="low")
+            for n in range(2)
+        ]
+        rows.append(Ticket(client_id=client.id, summary="intake", status="new"))
+        session.add_all(rows)
+    first, second, fresh = (r.id for r in rows)
+    columns, _ = _last_notes(desk)
+    # A new ticket has no notes, and that is known.
+    assert columns[first] == columns[fresh] == (True, None)
+    with desk.db.read() as session:
+        before = session.get(Ticket, first)
+        version, updated = before.version, before.updated_at
+
+    written = [
+        followup.add_note(desk, first, kind="internal", text="called them"),
+        followup.log_client_update(desk, first, "told them"),
+    ]
+    columns, _ = _last_notes(desk)
+    assert columns[first] == (True, written[-1].created_at)
+    with desk.db.read() as session:
+        after = session.get(Ticket, first)
+        # A note is not an edit: nobody's open ticket goes stale because of it.
+        assert (after.version, after.updated_at) == (version, updated)
+    followup.escalate(desk, second, reason="needs tier 3")
+    triage.update_triage_fields(desk, fresh, note="asked for the asset tag", impact="low")
+    # Any ORM insert, e.g. a script with its own session; dated in the past, it does not
+    # move the latest note back.
+    with desk.db.write() as session:
+        session.add(Note(ticket_id=first, body="late entry", created_at=utc(1, 9)))
+        session.add(Note(ticket_id=second, body="from the phone log", created_at=utc(28, 9)))
+    columns, latest = _last_notes(desk)
+    assert columns[first] == (True, written[-1].created_at)
+    assert columns[second] == (True, latest[second]) and latest[second] > utc(28, 9)
+    assert columns[fresh] == (True, latest[fresh])
+    _assert_exact(desk)
+
+
+def test_a_ticket_whose_notes_are_not_known_is_judged_from_its_notes(desk: Desk) -> None:
+    """Rows the schema 6 migration left alone: last_note_at is not read, even when wrong,
+    until the next note makes the row known again."""
+    from sqlalchemy import update
+
+    from dispatch_tui.services import followup
+
+    with desk.db.write() as session:
+        client = Client(name="Pinecrest")
+        session.add(client)
+        session.flush()
+
+        def add(**kw) -> int:
+            row = Ticket(client_id=client.id, summary="x", created_at=utc(2, 9), **kw)
+            row.updated_at = row.created_at
+            session.add(row)
+            session.flush()
+            return row.id
+
+        silent = add(status="in_progress", engaged_at=utc(2, 10))
+        noted = add(status="in_progress", engaged_at=utc(2, 10))
+        session.add(Note(ticket_id=noted, body="on site", created_at=utc(2, 11)))
+        waiting = add(status="waiting_vendor")
+        chased = add(status="waiting_vendor")
+        session.add(Note(ticket_id=chased, body="chased", created_at=utc(3, 15)))
+    expected = {c: health.run_check(desk, c, now=NOW) for c in CHECK_IDS}
+    assert expected["no_notes_after_a_day"].ticket_ids == (silent,)
+    assert expected["waiting_no_activity"].ticket_ids == (waiting,)
+    table = Ticket.__table__
+    for wrong in (None, utc(1, 9), utc(9, 9)):
+        with desk.db.write() as session:
+            session.exec(update(table).values(last_note_known=False, last_note_at=wrong))
+        assert {c: health.run_check(desk, c, now=NOW) for c in CHECK_IDS} == expected, wrong
+    followup.add_note(desk, silent, kind="internal", text="still on it")
+    columns, latest = _last_notes(desk)
+    assert columns[silent] == (True, latest[silent])
+    assert not columns[noted][0]
+    assert health.run_check(desk, "no_notes_after_a_day", now=NOW).count == 0
+
+
+def test_the_demo_desk_sets_last_note_at_with_its_notes(desk: Desk) -> None:
+    from dispatch_tui import demo
+
+    demo.generate(desk, tickets=800, now=DEMO_NOW)
+    columns, latest = _last_notes(desk)
+    assert all(known for known, _ in columns.values())
+    assert {i: at for i, (_, at) in columns.items() if at is not None} == latest
+
+
+@pytest.mark.sqlite_only
+def test_the_cli_note_command_moves_last_note_at(db_path, desk: Desk) -> None:
+    from helpers import cli
+
+    with desk.db.write() as session:
+        client = Client(name="Pinecrest")
+        session.add(client)
+        session.flush()
+        ticket = Ticket(client_id=client.id, summary="x", status="in_progress")
+        session.add(ticket)
+    done = cli("ticket", "note", str(ticket.id), "--text", "rang them", db=db_path)
+    assert done.returncode == 0, done.stderr
+    columns, latest = _last_notes(desk)
+    assert columns[ticket.id] == (True, latest[ticket.id])
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_every_check_equals_the_rules_with_notes_not_known(desk: Desk, shuffled: bool) -> None:
+    """A demo desk where the stored latest notes of some tickets are not known (and wrong,
+    so a read of them would show): the checks still equal the rules over the notes."""
+    import random
+
+    from sqlalchemy import update
+
+    from dispatch_tui import demo
+    from dispatch_tui.rules.health import HealthThresholds
+
+    demo.generate(desk, tickets=1500, now=DEMO_NOW)
+    _more_trouble(desk)
+    table = Ticket.__table__
+    with desk.db.write() as session:
+        ids = sorted(session.exec(select_ids()).all())
+        chosen = random.Random(9).sample(ids, len(ids) // 2) if shuffled else ids
+        session.exec(
+            update(table)
+            .where(table.c.id.in_(chosen))
+            .values(last_note_known=False, last_note_at=DEMO_NOW + timedelta(days=30))
+        )
+    thresholds = HealthThresholds()
+    for now in (DEMO_NOW, DEMO_NOW + timedelta(days=4)):
+        expected = _straight(desk, now, thresholds)
+        got = {r.id: r for r in health.run_checks(desk, now=now, thresholds=thresholds)}
+        for check_id, (count, ids_, detail) in expected.items():
+            result = got[check_id]
+            assert (result.count, result.detail) == (count, detail), (check_id, now)
+            assert list(result.ticket_ids) == sorted(ids_), (check_id, now)
+
+
+def select_ids():
+    from sqlmodel import select
+
+    return select(Ticket.id)
+
+
+def test_a_schema_5_file_gains_last_note_at_for_its_open_tickets(db_target, db, desk) -> None:
+    from sqlalchemy import inspect, text
+
+    from dispatch_tui import demo
+    from dispatch_tui.store import Database, schema
+
+    demo.generate(desk, tickets=600, now=DEMO_NOW)
+    _more_trouble(desk)
+    expected = {
+        now: {r.id: r for r in health.run_checks(desk, now=now)}
+        for now in (DEMO_NOW, DEMO_NOW + timedelta(days=4))
+    }
+    # Back to schema 5: no columns, the narrow time-entry indexes, (status, engaged_at).
+    step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.track_last_note)
+    with db.write() as session:
+        conn = session.connection()
+        for name in (
+            "ix_ticket_open_health",
+            "ix_time_entry_ticket_created",
+            "ix_time_entry_pending_hours",
+            "ix_service_call_ticket_end",
+        ):
+            conn.execute(text(f"DROP INDEX {name}"))
+        conn.execute(text("CREATE INDEX ix_service_call_ticket ON service_call (ticket_id)"))
+        conn.execute(text("CREATE INDEX ix_ticket_status_engaged ON ticket (status, engaged_at)"))
+        conn.execute(text("CREATE INDEX ix_time_entry_ticket ON time_entry (ticket_id)"))
+        conn.execute(
+            text("CREATE INDEX ix_time_entry_pending ON time_entry (approved_at, ticket_id)")
+        )
+        conn.execute(text("ALTER TABLE ticket DROP COLUMN last_note_at"))
+        conn.execute(text("ALTER TABLE ticket DROP COLUMN last_note_known"))
+        conn.execute(
+            text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(step - 1)}
+        )
+    db.dispose()
+    reopened = Database(db_target)
+    try:
+        migrated = Desk(reopened, "tester")
+        for _ in range(2):  # and once more: every step is safe to repeat
+            with reopened.read() as session:
+                conn = session.connection()
+                assert schema.read_version(conn) == schema.SCHEMA_VERSION
+                names = {i["name"] for i in inspect(conn).get_indexes("ticket")}
+                for other in ("time_entry", "service_call"):
+                    names |= {i["name"] for i in inspect(conn).get_indexes(other)}
+                statuses = dict(session.exec(select_statuses()).all())
+            assert set(schema._SCHEMA_6_INDEXES) <= names
+            assert not names & set(schema._WIDENED_6)
+            columns, latest = _last_notes(migrated)
+            open_ = {"new", "triaged", "assigned", "in_progress", "waiting_client"}
+            open_ |= {"waiting_vendor", "on_hold"}
+            # Only the open tickets were read; history is left for its notes to answer.
+            assert {i for i, (known, _) in columns.items() if known} == {
+                i for i, s in statuses.items() if s in open_
+            }
+            _assert_exact(migrated)
+            for now, results in expected.items():
+                assert {r.id: r for r in health.run_checks(migrated, now=now)} == results
+            with reopened.write() as session:
+                schema.track_last_note(session.connection())
+    finally:
+        reopened.dispose()
+
+
+def select_statuses():
+    from sqlmodel import select
+
+    return select(Ticket.id, Ticket.status)

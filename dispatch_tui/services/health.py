@@ -14,7 +14,9 @@ which the equivalence tests also apply to every ticket of a demo desk.
 Everything, the thresholds and the policy included, is read in one short read
 transaction: a consistent picture of the desk, and one connection set-up. It stays
 short because every query reads index ranges bounded by the open work (open, waiting,
-resolved-not-closed tickets; schema 4's indexes and flag), not by history.
+resolved-not-closed tickets; schema 4's flag, schema 6's partial index of the open
+tickets and their latest note's time), not by history: no ticket row and no note is
+read for a ticket whose latest note is known.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -164,11 +167,31 @@ _FACT_NAMES = (
 _FACT_COLUMNS = tuple(_T.c[name] for name in _FACT_NAMES)
 
 
+def _no_note(recent):
+    """The ticket has no note for which ``recent(created_at)`` holds, where ``recent``
+    is a lower bound on the note's time (``> moment`` or ``>= moment``).
+
+    Decided from ``last_note_at`` (schema 6) wherever it is known: then the latest note
+    is the only one to ask, and the open tickets' values are in ix_ticket_open_health,
+    so no note is looked up. Rows not known (history untouched by the migration,
+    reopened since) look their notes up as before. "= true" rather than "IS true", as
+    for the flag of schema 4."""
+    known = and_(
+        _T.c.last_note_known == true(),
+        or_(_T.c.last_note_at.is_(None), ~recent(_T.c.last_note_at)),
+    )
+    unknown = and_(
+        _T.c.last_note_known == false(),
+        ~exists().where(_N.c.ticket_id == _T.c.id, recent(_N.c.created_at)),
+    )
+    return or_(known, unknown)
+
+
 def _quiet_since(cutoff):
     """No change, note or time entry after ``cutoff``: the last activity is at or before it."""
     return and_(
         _T.c.updated_at <= cutoff,
-        ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at > cutoff),
+        _no_note(lambda at: at > cutoff),
         ~exists().where(_TE.c.ticket_id == _T.c.id, _TE.c.created_at > cutoff),
     )
 
@@ -183,6 +206,12 @@ def _statuses(values: list[str]):
     return _T.c.status.in_([_text(v) for v in values])
 
 
+#: The open statuses as the condition of ix_ticket_open_health (schema 6), which SQLite
+#: uses only for a query whose WHERE states that same condition: the checks over a
+#: subset of the open statuses state it too, redundant as it is for their answer.
+_OPEN = _statuses(OPEN)
+
+
 def _at(name: str):
     """A bound instant, stored as the ticket's times are."""
     return bindparam(name, type_=_T.c.created_at.type)
@@ -195,7 +224,7 @@ def _priority_key(priorities: tuple[str, ...], name: str) -> str:
 
 def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
-    open_ = _statuses(OPEN)
+    open_ = _OPEN
     now = _at("now")
     # Past the resolution target with the clock running to now: per priority, arrived
     # by that target's cut-off (an unknown priority is judged as medium, bound as
@@ -207,16 +236,21 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
     ]
     late.append(
         and_(
-            _T.c.priority.not_in(priorities),
+            # One parameter per name, not an expanding list: that is rendered into the
+            # statement's text at every run ("post-compile"), a string build per refresh.
+            _T.c.priority.not_in([literal(name) for name in priorities]),
             _T.c.created_at <= _at("late_other"),
         )
     )
     return {
-        "waiting_no_activity": and_(_statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
+        "waiting_no_activity": and_(open_, _statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
+        # Booked, and the last call is over: one lookup per open ticket, the end of its
+        # latest call at the end of its range of ix_service_call_ticket_end (NULL, and
+        # so not counted, for a ticket never booked).
         "booked_no_future_call": and_(
             open_,
-            exists().where(_SC.c.ticket_id == _T.c.id),
-            ~exists().where(_SC.c.ticket_id == _T.c.id, _SC.c.ends_at > now),
+            select(func.max(_SC.c.ends_at)).where(_SC.c.ticket_id == _T.c.id).scalar_subquery()
+            <= now,
         ),
         "on_hold_no_future_due": and_(
             _T.c.status == _text(Status.ON_HOLD),
@@ -249,7 +283,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
             open_,
             _T.c.engaged_at.is_not(None),
             _T.c.engaged_at <= _at("silent_since"),
-            ~exists().where(_N.c.ticket_id == _T.c.id, _N.c.created_at >= _T.c.engaged_at),
+            _no_note(lambda at: at >= _T.c.engaged_at),
         ),
     }
 
@@ -270,52 +304,64 @@ EXACT = (
 _COMMA: Any = literal_column("','")
 
 
-def _counted(ids, limit, sums: int = 0) -> Any:
-    """One row over one pass of a select of ids (first column) and ``sums`` more columns:
-    how many rows, the sums of those columns, and the first ``limit`` ids (by id) as one
-    comma-separated string (NULL for none). Numbering the rows keeps the string bounded
-    without a second pass for the count."""
-    rows = ids.subquery()
-    key = rows.c[0]
-    numbered = select(
-        key.label("id"),
-        *(c.label(f"t{i}") for i, c in enumerate(list(rows.c)[1:])),
-        func.row_number().over(order_by=key).label("n"),
-    ).subquery()
-    first = cast(case((numbered.c.n <= limit, numbered.c.id)), String)
-    return select(
-        func.count(),
-        *(func.sum(numbered.c[f"t{i}"]) for i in range(sums)),
-        # The separator as SQL text, not a literal parameter: a literal one is rendered
-        # into the statement at every run ("post-compile"), a string build per refresh.
-        func.aggregate_strings(first, _COMMA),
-    ).subquery()
+def _first_ids(key, rows, limit, *, distinct: bool = False) -> Any:
+    """The first ``limit`` values of ``key`` (by value) of ``rows``, as one
+    comma-separated string (NULL for none). A bounded sort (ORDER BY .. LIMIT) picks
+    them, so the set is exact whatever order the string is joined in (the caller
+    sorts). ``distinct``: ``key`` may repeat (a ticket's entries)."""
+    first = select(key.label("id")).select_from(rows).order_by(key).limit(limit)
+    picked = (first.distinct() if distinct else first).subquery()
+    # The separator as SQL text, not a literal parameter: a literal one is rendered
+    # into the statement at every run ("post-compile"), a string build per refresh.
+    return select(func.aggregate_strings(cast(picked.c.id, String), _COMMA)).scalar_subquery()
+
+
+def _counted(check_id: str, where, limit) -> list[Any]:
+    """How many tickets ``where`` holds for, and the first ``limit`` of them.
+
+    The offenders are a common table expression read twice (counted, and the first
+    ones picked), which SQLite (3.35+) and PostgreSQL (12+) materialise: the
+    conditions run once per candidate. Numbering every offender with a window
+    function instead cost about 1 us an offender at 1M tickets, and evaluating the
+    conditions twice doubled the cost of the checks with few offenders."""
+    found = select(_T.c.id).where(where).cte(f"found_{check_id}")
+    count = select(func.count()).select_from(found).scalar_subquery()
+    return [count, _first_ids(found.c.id, found, limit)]
+
+
+def _pending_time(limit) -> list[Any]:
+    """Tickets with time waiting for approval, their entries and hours, and the first
+    ``limit`` tickets, from one range of ix_time_entry_pending_hours (plus the first
+    tickets' part of it again): no grouping, no sort."""
+    pending = _TE.c.approved_at.is_(None)
+    totals = (
+        select(
+            func.count(_TE.c.ticket_id.distinct()).label("tickets"),
+            func.count().label("entries"),
+            func.sum(_TE.c.hours).label("hours"),
+        )
+        .where(pending)
+        .subquery()
+    )
+    waiting = select(_TE.c.ticket_id).where(pending).subquery()
+    first = _first_ids(waiting.c.ticket_id, waiting, limit, distinct=True)
+    return [totals.c.tickets, totals.c.entries, totals.c.hours, first]
 
 
 @lru_cache(maxsize=8)
 def _statement(priorities: tuple[str, ...], checks: tuple[str, ...]):
     """One row: for each check its offender count and its first ``max_ids`` ids (by id);
     for unapproved time, the tickets, entries, hours and first ``max_ids`` tickets.
-
-    Each check is a one-row aggregate in FROM, joined to the others on TRUE: one
-    statement, and each check's conditions evaluated once."""
+    One statement of scalar subqueries (one round trip, one compiled-statement lookup)."""
     where = _offenders(priorities)
     limit = bindparam("max_ids", type_=Integer)
-    parts = []
+    columns: list[Any] = []
     for check_id in checks:
         if check_id == "time_entries_pending_approval":
-            per_ticket = (
-                select(_TE.c.ticket_id, func.count(), func.sum(_TE.c.hours))
-                .where(_TE.c.approved_at.is_(None))
-                .group_by(_TE.c.ticket_id)
-            )
-            parts.append(_counted(per_ticket, limit, sums=2))
-            continue
-        parts.append(_counted(select(_T.c.id).where(where[check_id]), limit))
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.join(part, true())
-    return select(*(c for part in parts for c in part.c)).select_from(joined)
+            columns += _pending_time(limit)
+        else:
+            columns += _counted(check_id, where[check_id], limit)
+    return select(*columns)
 
 
 #: The leading TicketFacts fields, all that the two rules decided row by row read (both
@@ -339,7 +385,7 @@ def _by_calendar():
         _T.c.created_at < _T.c.updated_at,
     )
     # By ticket number, as the SQL-counted checks list theirs: the rules keep the first.
-    return select(*_ROW_FACTS).where(or_(untriaged, paused)).order_by(_T.c.id)
+    return select(*_ROW_FACTS).where(_OPEN, or_(untriaged, paused)).order_by(_T.c.id)
 
 
 def _resolution_cutoffs(now: datetime, ctx: HealthContext) -> dict[str, datetime]:
@@ -385,7 +431,7 @@ def _day_timeline(calendar: BusinessCalendar, first: date, last: date) -> DueTim
 
 
 def _split_ids(text: str | None) -> list[int]:
-    return sorted(int(i) for i in text.split(",")) if text else []
+    return sorted(map(int, text.split(","))) if text else []
 
 
 def _ticket_checks(

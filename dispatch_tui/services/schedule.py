@@ -578,7 +578,7 @@ def _reason(estimate_hours: float | None, last_call_end: datetime | None) -> Boo
 
 def _unbooked_query(now: datetime, statuses: list[str]):
     """Tickets in ``statuses`` with no call still to come, and when their last call ended
-    (None: never booked). Both per-ticket lookups are correlated on ix_service_call_ticket
+    (None: never booked). Both per-ticket lookups are correlated on ix_service_call_ticket_end
     and the status filter on ix_ticket_status_created, so the cost follows the open
     tickets, never the history of calls. Returns the query and the last-end column."""
     last_end = (
