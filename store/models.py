@@ -156,8 +156,11 @@ class Ticket(Versioned, table=True):
         # Schema 5: also the technician, so "has worked this client" (suggestions)
         # counts a client's recent tickets per technician from the index alone.
         Index("ix_ticket_client_created_tech", "client_id", "created_at", "assigned_tech_id"),
-        # Reports count tickets by when they arrived, whatever their status.
-        Index("ix_ticket_created", "created_at"),
+        # Reports count tickets by when they arrived, whatever their status. Schema 6
+        # adds the SLA stamp's receipt and the priority: the SLA report finds the
+        # tickets whose moments it cannot trust (new, unstamped ones) from the index
+        # entries and reads only their rows.
+        Index("ix_ticket_created", "created_at", "sla_policy", "sla_basis", "priority"),
         # The escalated-untouched health check: few rows, found without a status scan.
         Index("ix_ticket_escalated_status", "escalated", "status"),
         # Schema 2 (store/schema.py): the screens' counts read these indexes alone,

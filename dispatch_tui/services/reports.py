@@ -211,8 +211,8 @@ def _segment_counts(segments: int):
     then arrival), which holds every column the sums read: no sort and no per-row test
     of the receipt. Grouping each segment by priority and receipt instead sorted every
     arrival of the span (about half of SQLite's time at a million tickets). The arrivals
-    in all are one range of the narrow ix_ticket_created; where they are more than the
-    current rows, the rest are judged in Python. The numbers are inline integers, so
+    in all are one range of ix_ticket_created; where they are more than the current
+    rows, the rest are judged in Python. The numbers are inline integers, so
     every dialect knows their type inside UNION ALL; the all-arrivals row has no sums.
 
     The bounds, ``now`` and ``stamp`` are sent once, as the one row of a CTE the parts
@@ -269,7 +269,8 @@ def _segment_counts(segments: int):
 
 def _live(stamp: str):
     """The arrivals ``_segment_counts`` leaves out: stale moments, or a priority not in
-    ``_BASES``."""
+    ``_BASES``. ix_ticket_created holds every column this tests, so only the rows that
+    pass are read (new tickets are not stamped before triage: a few are always here)."""
     return or_(
         sla_stamps.stale(stamp),
         and_(col(Ticket.priority).is_not(None), col(Ticket.priority).not_in(PRIORITIES)),
