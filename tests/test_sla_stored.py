@@ -517,3 +517,47 @@ def test_a_schema_5_file_gets_the_schema_6_sla_indexes_and_the_step_runs_twice(
         assert _figures(after.weeks) == _figures(before.weeks)
     finally:
         reopened.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_unstamped_new_tickets_are_found_from_the_arrival_index(desk: Desk) -> None:
+    # New tickets are not stamped before triage, so a desk nearly always has a few: the
+    # query that finds them tests the receipt on ix_ticket_created's entries, reading
+    # only the rows that fail it, and asks only for the stretches that hold them.
+    from sqlalchemy import event
+
+    demo.generate(desk, tickets=600, now=NOW)
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.created_at >= NOW - timedelta(hours=20))
+            .values(sla_basis=None, sla_policy=None, respond_by=None)
+        )
+    assert 0 < _stale(desk) < 100
+    seen: list[tuple[str, tuple]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(desk.db.engine, "before_cursor_execute", keep)
+    try:
+        report = reports.sla_report(desk, now=NOW)
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", keep)
+    first, last = reports.default_period(settings.shop_timezone(desk), NOW)
+    assert (_figures(report.groups), _figures(report.weeks)) == _straight_report(
+        desk, first, last, reports.TREND_WEEKS, NOW
+    )
+    live = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT ticket.id")]
+    assert len(live) == 1
+    statement, parameters = live[0]
+    with desk.db.read() as session:
+        plan = " ".join(
+            row[-1]
+            for row in session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters
+            )
+        )
+    assert "COVERING INDEX ix_ticket_created " in plan and "SCAN" not in plan
+    # Only the stretch of today's arrivals is asked for, not the eight weeks.
+    assert statement.count("ticket.created_at >=") == 1
