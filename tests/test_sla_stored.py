@@ -255,7 +255,9 @@ def test_an_older_file_gains_the_columns_and_restamp_fills_them(db_target, db, d
     step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.add_sla_due_columns)
     with db.write() as session:
         conn = session.connection()
-        conn.execute(text("DROP INDEX ix_ticket_created_sla"))
+        conn.execute(text("DROP INDEX ix_ticket_priority_sla"))
+        conn.execute(text("DROP INDEX ix_ticket_created"))
+        conn.execute(text("CREATE INDEX ix_ticket_created ON ticket (created_at)"))
         for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
             conn.execute(text(f"ALTER TABLE ticket DROP COLUMN {name}"))
         conn.execute(
@@ -269,7 +271,8 @@ def test_an_older_file_gains_the_columns_and_restamp_fills_them(db_target, db, d
             assert schema.read_version(conn) == schema.SCHEMA_VERSION
             indexes = {i["name"] for i in inspect(conn).get_indexes("ticket")}
             columns = {c["name"] for c in inspect(conn).get_columns("ticket")}
-        assert "ix_ticket_created_sla" in indexes and "resolve_by" in columns
+        assert "ix_ticket_priority_sla" in indexes and "resolve_by" in columns
+        assert "ix_ticket_created_sla" not in indexes
         migrated = Desk(reopened, "tester")
         assert _stale(migrated) == 600
         _assert_equal_to_reference(migrated)  # judged live until restamped, still right
@@ -293,3 +296,268 @@ def test_restamp_sla_command_fills_a_file(db_path, db, desk: Desk, capsys) -> No
     assert run(["restamp-sla", "--db", str(db_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"restamped": 300}
     assert _stale(desk) == 0
+
+
+def _straight_report(desk: Desk, first: date, last: date, weeks: int, now: datetime):
+    """The report's figures by the plainest route: every ticket read, its moments
+    derived afresh under the policy in force (stored ones ignored) and each clock
+    judged by ``rules.sla_due.judge``; groups named and ordered as the report does."""
+    from dispatch_tui.rules.sla_due import UNTRIAGED, judge, timeline_for
+
+    with desk.db.read() as session:
+        policy = settings.load_policy(session)
+        rows = session.exec(
+            select(
+                Ticket.created_at,
+                Ticket.priority,
+                Ticket.first_response_at,
+                Ticket.engaged_at,
+                Ticket.resolved_at,
+            )
+        ).all()
+    zone = policy.calendar.tz
+    period = reports.Period.of(first, last, zone)
+    week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
+    by_week = {str(w): reports.SlaGroup(str(w)) for w in week_list}
+    by_priority: dict[str, reports.SlaGroup] = {}
+    everything = reports.SlaGroup("all")
+    timeline = timeline_for(policy.calendar, min(r[0] for r in rows), max(r[0] for r in rows))
+    for created, priority, *done in rows:
+        groups = []
+        if period.start <= created < period.end:
+            name = priority or UNTRIAGED
+            groups += [by_priority.setdefault(name, reports.SlaGroup(name)), everything]
+        week = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
+        if week is not None:
+            groups.append(week)
+        due = sla_stamps.due_of(created, priority, policy, timeline)
+        moments = (due.respond_by, due.engage_by, due.resolve_by)
+        for group in groups:
+            group.tickets += 1
+            for clock, at, by in zip(CLOCKS, done, moments, strict=True):
+                if by is not None:
+                    group.tally(clock).add(judge(at, by, now))
+    order = [*PRIORITIES, UNTRIAGED]
+    ranked = sorted(
+        by_priority.values(),
+        key=lambda g: (order.index(g.name) if g.name in order else len(order), g.name),
+    )
+    return _figures([*ranked, everything]), _figures(by_week.values())
+
+
+def test_a_randomised_desk_counts_as_the_straight_reference(desk: Desk) -> None:
+    """Every case the SQL counts or hands to Python, mixed at random: each priority,
+    none, and one no policy knows; events before, exactly at, just after and long after
+    their moment, or not yet; moments current, stale, of another priority or missing.
+    The report must give the plain per-ticket figures for periods and trends that cut
+    weeks mid-way, and with ``now`` exactly at a running clock's moment."""
+    import random
+
+    from dispatch_tui.rules.sla_due import timeline_for
+
+    rng = random.Random(9)
+    demo.generate(desk, tickets=1500, now=NOW)
+    with desk.db.read() as session:
+        policy = settings.load_policy(session)
+        rows = session.exec(select(Ticket.id, Ticket.created_at)).all()
+    timeline = timeline_for(policy.calendar, min(r[1] for r in rows), max(r[1] for r in rows))
+    offsets = [None, -timedelta(minutes=7), timedelta(0), timedelta(microseconds=1)]
+    offsets.append(timedelta(hours=30))
+    params, running = [], []
+    for ticket_id, created in rows:
+        priority = rng.choice([*PRIORITIES, None, "urgent"])
+        due = sla_stamps.due_of(created, priority, policy, timeline)
+        done = []
+        for by in (due.respond_by, due.engage_by, due.resolve_by):
+            offset = rng.choice(offsets)
+            # Untriaged: no moment to aim at, and the clock is not judged either way.
+            aim = by or due.respond_by
+            done.append(None if offset is None else max(created, aim + offset))
+            if offset is None and by is not None:
+                running.append(by)
+        stored = sla_stamps.columns(due)
+        state = rng.choice(["current", "current", "current", "other policy", "other", "none"])
+        if state == "other policy":
+            stored["sla_policy"] = "0000000000000000"
+        elif state == "other":
+            stored["sla_basis"] = rng.choice(PRIORITIES)
+        elif state == "none":
+            stored = dict.fromkeys(stored)
+        params.append(
+            {
+                "b_id": ticket_id,
+                "b_priority": priority,
+                "b_first": done[0],
+                "b_engaged": done[1],
+                "b_resolved": done[2],
+                **{f"b_{k}": v for k, v in stored.items()},
+            }
+        )
+    table = Ticket.__table__
+    from sqlalchemy import bindparam
+
+    with desk.db.write() as session:
+        session.connection().execute(
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                priority=bindparam("b_priority"),
+                first_response_at=bindparam("b_first"),
+                engaged_at=bindparam("b_engaged"),
+                resolved_at=bindparam("b_resolved"),
+                **{k: bindparam(f"b_{k}") for k in stored},
+            ),
+            params,
+        )
+    assert 0 < _stale(desk) < len(rows)
+    at_a_moment = max(by for by in running if by <= NOW)
+    for first, last, weeks in (
+        (date(2026, 2, 19), date(2026, 3, 18), 8),
+        (date(2026, 3, 4), date(2026, 3, 12), 3),
+        (date(2026, 1, 7), date(2026, 3, 17), 2),
+    ):
+        for now in (NOW, at_a_moment, NOW + timedelta(hours=5)):
+            report = reports.sla_report(desk, first, last, weeks=weeks, now=now)
+            groups, by_week = _straight_report(desk, first, last, weeks, now)
+            assert _figures(report.groups) == groups
+            assert _figures(report.weeks) == by_week
+            assert "urgent" in groups and groups["all"][0] > 100
+
+
+def test_a_current_stamp_on_a_priority_no_policy_knows_still_counts(desk: Desk) -> None:
+    # SQL counts the known priorities and untriaged; a value outside them (a renamed
+    # policy entry) goes to Python even when its moments are current.
+    demo.generate(desk, tickets=600, now=NOW)
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.id % 4 == 0, Ticket.__table__.c.priority == "low")
+            .values(priority="P9")
+        )
+    sla_stamps.restamp(desk)
+    assert _stale(desk) == 0
+    first, last = reports.default_period(settings.shop_timezone(desk), NOW)
+    report = reports.sla_report(desk, now=NOW)
+    groups, weeks = _straight_report(desk, first, last, reports.TREND_WEEKS, NOW)
+    assert _figures(report.groups) == groups and _figures(report.weeks) == weeks
+    assert groups["P9"][0] > 0
+
+
+@pytest.mark.sqlite_only
+def test_each_priority_stretch_is_one_range_of_the_sla_index(desk: Desk) -> None:
+    demo.generate(desk, tickets=300, now=NOW)
+    statement = reports._segment_counts(3)
+    with desk.db.read() as session:
+        conn = session.connection()
+        sql = str(statement.compile(dialect=conn.dialect))
+        bounds = [NOW - timedelta(days=d) for d in (30, 20, 10, 0)]
+        params = [NOW, "x", *(b for i in range(3) for b in bounds[i : i + 2])]
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", tuple(params))]
+    ranges = [p for p in plan if "ix_ticket_priority_sla" in p]
+    assert len(ranges) == 3 * (len(PRIORITIES) + 1)
+    assert all("COVERING INDEX" in p and "created_at>? AND created_at<?" in p for p in ranges)
+    assert not any("TEMP B-TREE" in p for p in plan)
+
+
+@pytest.mark.sqlite_only
+def test_a_schema_5_file_gets_the_schema_6_sla_indexes_and_the_step_runs_twice(
+    db_path, db, desk: Desk
+) -> None:
+    from sqlalchemy import text
+
+    from dispatch_tui.store import Database, schema
+
+    demo.generate(desk, tickets=600, now=NOW)
+    before = reports.sla_report(desk, now=NOW)
+    with db.write() as session:
+        conn = session.connection()
+        conn.execute(text("DROP INDEX ix_ticket_priority_sla"))
+        conn.execute(text("DROP INDEX ix_ticket_created"))
+        conn.execute(text("CREATE INDEX ix_ticket_created ON ticket (created_at)"))
+        conn.execute(
+            text(
+                "CREATE INDEX ix_ticket_created_sla ON ticket (created_at, sla_policy, "
+                "sla_basis, priority, first_response_at, respond_by, engaged_at, engage_by, "
+                "resolved_at, resolve_by)"
+            )
+        )
+        step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.reorder_sla_index)
+        conn.execute(
+            text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(step - 1)}
+        )
+    db.dispose()
+    reopened = Database(db_path)
+    try:
+
+        def indexes() -> dict[str, list[str]]:
+            with reopened.read() as session:
+                rows = session.connection().exec_driver_sql("PRAGMA index_list(ticket)")
+                names = [row[1] for row in rows]
+                return {
+                    name: [
+                        r[2]
+                        for r in session.connection().exec_driver_sql(f"PRAGMA index_info({name})")
+                    ]
+                    for name in names
+                }
+
+        found = indexes()
+        assert "ix_ticket_created_sla" not in found
+        wanted = Ticket.__table__.indexes
+        for name in ("ix_ticket_priority_sla", "ix_ticket_created"):
+            model = next(i for i in wanted if i.name == name)
+            assert found[name] == [c.name for c in model.columns]
+        with reopened.write() as session:
+            schema.reorder_sla_index(session.connection())
+        assert indexes() == found
+        with reopened.read() as session:
+            assert schema.read_version(session.connection()) == schema.SCHEMA_VERSION
+        after = reports.sla_report(Desk(reopened, "tester"), now=NOW)
+        assert _figures(after.groups) == _figures(before.groups)
+        assert _figures(after.weeks) == _figures(before.weeks)
+    finally:
+        reopened.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_unstamped_new_tickets_are_found_from_the_arrival_index(desk: Desk) -> None:
+    # New tickets are not stamped before triage, so a desk nearly always has a few: the
+    # query that finds them tests the receipt on ix_ticket_created's entries, reading
+    # only the rows that fail it, and asks only for the stretches that hold them.
+    from sqlalchemy import event
+
+    demo.generate(desk, tickets=600, now=NOW)
+    with desk.db.write() as session:
+        session.connection().execute(
+            Ticket.__table__.update()
+            .where(Ticket.__table__.c.created_at >= NOW - timedelta(hours=20))
+            .values(sla_basis=None, sla_policy=None, respond_by=None)
+        )
+    assert 0 < _stale(desk) < 100
+    seen: list[tuple[str, tuple]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(desk.db.engine, "before_cursor_execute", keep)
+    try:
+        report = reports.sla_report(desk, now=NOW)
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", keep)
+    first, last = reports.default_period(settings.shop_timezone(desk), NOW)
+    assert (_figures(report.groups), _figures(report.weeks)) == _straight_report(
+        desk, first, last, reports.TREND_WEEKS, NOW
+    )
+    live = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT ticket.id")]
+    assert len(live) == 1
+    statement, parameters = live[0]
+    with desk.db.read() as session:
+        plan = " ".join(
+            row[-1]
+            for row in session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters
+            )
+        )
+    assert "COVERING INDEX ix_ticket_created " in plan and "SCAN" not in plan
+    # Only the stretch of today's arrivals is asked for, not the eight weeks.
+    assert statement.count("ticket.created_at >=") == 1

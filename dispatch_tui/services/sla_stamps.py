@@ -6,7 +6,7 @@ a holiday entered late still moves the deadlines of the tickets it falls in. The
 stored moments are therefore derived data with a receipt: ``sla_basis`` (the
 priority, or "untriaged") and ``sla_policy`` (the policy's fingerprint). A reader
 trusts a row only when both match the ticket and the policy it reads in the same
-transaction (``current``); any other row is judged live by the same rule. So a
+transaction; any other row (``stale``) is judged live by the same rule. So a
 writer that forgets to stamp, an old file, or a policy change costs speed, never a
 wrong or stale figure, whatever other dispatchers' processes write meanwhile.
 
@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import col, select
 
 from dispatch_tui.rules.sla_due import (
@@ -62,16 +62,10 @@ def stamp_of(policy: ShopPolicy) -> str:
     return policy_stamp(policy.sla, policy.calendar)
 
 
-def current(stamp: str):
-    """Rows whose stored moments match their priority and the policy ``stamp``."""
-    return and_(
-        Ticket.sla_policy == stamp,
-        Ticket.sla_basis == func.coalesce(Ticket.priority, UNTRIAGED),
-    )
-
-
 def stale(stamp: str):
-    """Every other row: never stamped, or stamped for another priority or policy."""
+    """Rows whose stored moments do not match their priority and the policy ``stamp``:
+    never stamped, or stamped for another priority or policy. The SLA report counts
+    the others per priority, as ranges of ix_ticket_priority_sla."""
     return or_(
         col(Ticket.sla_policy).is_(None),
         col(Ticket.sla_basis).is_(None),
