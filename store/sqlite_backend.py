@@ -24,6 +24,7 @@ from dispatch_tui.store import sqlite_pool
 from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlmodel import Session
 
     from dispatch_tui.store.changes import ChangeFeed
@@ -172,6 +173,9 @@ class SQLiteBackend:
 
     def before_commit(self, session: Session) -> None:
         """Nothing to do: another connection's ``PRAGMA data_version`` moves by itself."""
+
+    def notify_changes(self, conn: Connection) -> None:
+        """Nothing to do, as in ``before_commit``."""
 
     def change_feed(self) -> ChangeFeed:
         from dispatch_tui.store.changes import DataVersionFeed

@@ -14,9 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session
 
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import AuditEvent
 from dispatch_tui.store.types import utcnow
 
@@ -36,7 +35,7 @@ def snapshot(record: Any, fields: list[str] | tuple[str, ...]) -> dict[str, Any]
 
 
 def record(
-    session: Session,
+    session: Executor,
     actor: str,
     action: str,
     entity: str,
