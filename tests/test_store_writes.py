@@ -4,15 +4,17 @@ in the same transaction, and the services built on them (triage, assignment)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 from sqlmodel import col, select
 
 from dispatch_tui.errors import EditConflict
 from dispatch_tui.services import Desk, audit, dispatch, triage
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
-from dispatch_tui.store import StaleRecord, writes
+from dispatch_tui.store import Database, DatabaseLocked, StaleRecord, writes
 from dispatch_tui.store.models import AuditEvent, Ticket
 
 FULL = {
@@ -127,3 +129,87 @@ def test_triage_writes_only_through_the_version_check_and_returns_the_saved_tick
     with pytest.raises(EditConflict):
         triage.update_triage_fields(desk, ticket_id, expect_version=before.version, urgency="low")
     assert load(desk, ticket_id).urgency == "medium"
+
+
+# -- Database.write_core(): the same transaction, without an ORM session --------------------
+
+
+def test_write_core_commits_its_statements_together_on_a_core_connection(desk: Desk) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    with desk.db.write_core() as conn:
+        assert isinstance(conn, Connection)
+        row = writes.ticket_row(conn, ticket_id)
+        assert row is not None
+        audit.record(conn, "tester", "ticket.update", "ticket", ticket_id, "core")
+        new = writes.update_versioned(
+            conn, writes.TICKET, ticket_id, row.version, {"estimate_hours": 2.5}
+        )
+    saved = load(desk, ticket_id)
+    assert (saved.version, saved.estimate_hours) == (new, 2.5)
+    assert [e.detail for e in events(desk, "ticket.update")] == ["core"]
+
+
+def test_write_core_rolls_back_everything_on_a_stale_row_or_any_error(desk: Desk) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    with pytest.raises(StaleRecord, match="nothing was saved"), desk.db.write_core() as conn:
+        audit.record(conn, "tester", "ticket.update", "ticket", ticket_id, "stale")
+        writes.update_versioned(conn, writes.TICKET, ticket_id, 99, {"estimate_hours": 9.0})
+    with pytest.raises(RuntimeError, match="boom"), desk.db.write_core() as conn:
+        writes.update_versioned(conn, writes.TICKET, ticket_id, 1, {"estimate_hours": 9.0})
+        raise RuntimeError("boom")
+    saved = load(desk, ticket_id)
+    assert (saved.version, saved.estimate_hours) == (1, None)
+    assert events(desk, "ticket.update") == []
+    # The connection went back to the pool clean: the next write lands.
+    with desk.db.write_core() as conn:
+        writes.update_versioned(conn, writes.TICKET, ticket_id, 1, {"estimate_hours": 1.5})
+    assert load(desk, ticket_id).estimate_hours == 1.5
+
+
+def test_write_core_holds_the_writer_lock_from_its_start_and_waits_for_it(desk: Desk) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    impatient = Database(desk.db.target, lock_timeout=0.3)
+    refused = pytest.raises(DatabaseLocked, match="nothing was saved")
+    try:
+        # Nothing sent yet: BEGIN IMMEDIATE (the advisory lock on PostgreSQL) took the
+        # lock, so no other writer slips in before the first statement.
+        with desk.db.write_core(), refused, impatient.write():
+            pass
+        with desk.db.write(), refused, impatient.write_core() as conn:
+            writes.update_versioned(conn, writes.TICKET, ticket_id, 1, {"impact": "low"})
+    finally:
+        impatient.dispose()
+    assert load(desk, ticket_id).version == 1
+
+
+def test_triage_and_assignment_need_no_orm_session_unless_they_create_rows(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_technician(desk, name="Dev Sharma", tier=2, skills="network")
+    add_technician(desk, name="Elena Novak", tier=2, skills="network")
+    first = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    second = add_ticket(desk, client="Northwind", summary="Mail down").id or 0
+    for ticket_id in (first, second):
+        triage.triage_ticket(desk, ticket_id, **FULL)
+    sessions: list[str] = []
+    real_write = Database.write
+
+    def counted(self: Database) -> Any:
+        sessions.append("orm")
+        return real_write(self)
+
+    monkeypatch.setattr(Database, "write", counted)
+    triage.update_triage_fields(desk, second, estimate_hours=2.0, note="  ")
+    dispatch.assign_ticket(desk, first, "Dev Sharma")
+    dispatch.reassign(desk, first, "Elena Novak", reason="on site today")
+    dispatch.unassign_ticket(desk, first, reason="client cancelled")
+    assert sessions == []
+    # A note is an ORM row, as is a contact looked up by name.
+    triage.update_triage_fields(desk, second, urgency="high", note="client called again")
+    triage.update_triage_fields(desk, second, contact="Ann Smith")
+    assert sessions == ["orm", "orm"]
+    dispatch.assign_many(desk, [second, first], "Dev Sharma")
+    assert sessions == ["orm", "orm"]
+    saved = load(desk, second)
+    assert (saved.urgency, saved.estimate_hours, saved.queue_position) == ("high", 2.0, 1)
+    assert load(desk, first).queue_position == 2
