@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, func, select, update
 
-from dispatch_tui.store.core import Executor, connection_for
+from dispatch_tui.store.core import Executor, connection_for, execute_write
 from dispatch_tui.store.errors import StaleRecord
 from dispatch_tui.store.models import Technician, Ticket
 
@@ -83,8 +83,7 @@ def update_versioned(
     names = tuple(sorted(values))
     params = {f"v_{name}": values[name] for name in names}
     params["b_id"], params["b_version"] = row_id, version
-    result = connection_for(session).execute(_update_for(table, names), params)
-    if result.rowcount != 1:
+    if execute_write(session, _update_for(table, names), params) != 1:
         raise StaleRecord(
             f"a {table.name} record was changed by someone else since you read it; "
             "nothing was saved. Reload it and apply your edit again"

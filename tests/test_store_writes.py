@@ -4,10 +4,12 @@ in the same transaction, and the services built on them (triage, assignment)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from dispatch_tui.errors import EditConflict
@@ -15,6 +17,7 @@ from dispatch_tui.services import Desk, audit, dispatch, triage
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
 from dispatch_tui.store import Database, DatabaseLocked, StaleRecord, writes
+from dispatch_tui.store.core import execute_write
 from dispatch_tui.store.models import AuditEvent, Ticket
 
 FULL = {
@@ -213,3 +216,58 @@ def test_triage_and_assignment_need_no_orm_session_unless_they_create_rows(
     saved = load(desk, second)
     assert (saved.urgency, saved.estimate_hours, saved.queue_position) == ("high", 2.0, 1)
     assert load(desk, first).queue_position == 2
+
+
+# -- store/core.execute_write: prebuilt writes sent straight to SQLite's driver ----------
+
+
+def stored_text(desk: Desk, sql: str) -> list[tuple[Any, ...]]:
+    """Rows as the database holds them (times as text), whichever path wrote them."""
+    with desk.db.read() as session:
+        return [tuple(r) for r in session.connection().exec_driver_sql(sql).all()]
+
+
+def test_execute_write_stores_exactly_what_sqlalchemys_execute_would(desk: Desk) -> None:
+    first = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    second = add_ticket(desk, client="Northwind", summary="Mail down").id or 0
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)  # no microseconds: formats differ there
+    event = {"actor": "tester", "action": "ticket.update", "entity": "ticket", "detail": "x"}
+    values = {"estimate_hours": 2.5, "updated_at": at, "updated_by": "tester"}
+    with desk.db.write_core() as conn:
+        audit.record(conn, "tester", "ticket.update", "ticket", first, "x", before={"a": 1})
+        conn.execute(
+            audit._INSERT,
+            event
+            | {"at": audit.utcnow(), "entity_id": second, "before": '{"a": 1}', "after": None},
+        )
+        writes.update_versioned(conn, writes.TICKET, first, 1, values)
+        params = {f"v_{k}": v for k, v in values.items()} | {"b_id": second, "b_version": 1}
+        conn.execute(writes._update_for(writes.TICKET, tuple(sorted(values))), params)
+    tickets = stored_text(
+        desk,
+        "SELECT CAST(updated_at AS TEXT), estimate_hours, updated_by, version FROM ticket "
+        f"WHERE id IN ({first}, {second}) ORDER BY id",
+    )
+    assert tickets[0] == tickets[1]
+    assert tickets[0][1:] == (2.5, "tester", 2)
+    events = stored_text(
+        desk,
+        "SELECT length(CAST(at AS TEXT)), actor, action, entity, detail, before, after "
+        "FROM audit_event WHERE action = 'ticket.update' ORDER BY id",
+    )
+    assert len(events) == 2 and events[0] == events[1]
+
+
+def test_execute_write_raises_sqlalchemy_errors_and_fills_in_column_defaults(desk: Desk) -> None:
+    ticket_id = add_ticket(desk, client="Northwind", summary="VPN drops").id or 0
+    with pytest.raises(IntegrityError), desk.db.write_core() as conn:
+        writes.update_versioned(conn, writes.TICKET, ticket_id, 1, {"client_id": 987654})
+    # A parameter left out that has a Python-side default (audit_event.at and detail):
+    # SQLAlchemy's own execution fills it in, as it did before.
+    with desk.db.write_core() as conn:
+        execute_write(
+            conn, audit._INSERT, {"actor": "tester", "action": "probe.x", "entity": "ticket"}
+        )
+    (event,) = events(desk, "probe.x")
+    assert event.detail == "" and event.at is not None
+    assert load(desk, ticket_id).version == 1

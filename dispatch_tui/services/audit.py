@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from dispatch_tui.store.core import Executor, connection_for
+from dispatch_tui.store.core import Executor, execute_write
 from dispatch_tui.store.models import AuditEvent
 from dispatch_tui.store.types import utcnow
 
@@ -46,7 +46,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write one audit event in the session's transaction, now (not at the next flush)."""
-    connection_for(session).execute(
+    execute_write(
+        session,
         _INSERT,
         {
             "at": utcnow(),
