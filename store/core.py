@@ -10,7 +10,8 @@ pending (the usual case) the flush is a check of three empty collections.
 
 The hottest writes (triage, assignment) need no session at all: they run on the
 Core connection ``Database.write_core()`` hands out, which ``connection_for`` also
-takes, so every helper built on it serves both.
+takes, so every helper built on it serves both. Their INSERT and UPDATE go through
+``execute_write``, which on SQLite sends a prebuilt statement straight to the driver.
 """
 
 from __future__ import annotations
@@ -76,9 +77,10 @@ def _prepare(stmt: UpdateBase, dialect: Dialect, names: tuple[str, ...]) -> _Pre
         _PREPARED.clear()
     compiled = stmt.compile(dialect=dialect, column_keys=list(names))
     prepared = None
-    # Python-side column defaults are filled in by SQLAlchemy's execution; a statement
-    # that needs them (or names its parameters) takes that path instead.
+    # SQLAlchemy's execution fills in Python-side column defaults and expands IN lists
+    # (rendered after compiling); a statement that needs either takes that path.
     simple = not (compiled.insert_prefetch or compiled.update_prefetch)
+    simple = simple and "POSTCOMPILE" not in compiled.string
     if simple and compiled.positional and compiled.positiontup is not None:
         binds = [(name, compiled.binds[name]) for name in compiled.positiontup]
         # A required parameter left out: SQLAlchemy's path raises its usual error.

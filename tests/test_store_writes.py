@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -271,3 +271,16 @@ def test_execute_write_raises_sqlalchemy_errors_and_fills_in_column_defaults(des
     (event,) = events(desk, "probe.x")
     assert event.detail == "" and event.at is not None
     assert load(desk, ticket_id).version == 1
+
+
+def test_execute_write_expands_in_lists_as_sqlalchemy_does(desk: Desk) -> None:
+    ids = [add_ticket(desk, client="Northwind", summary=f"VPN {n}").id or 0 for n in range(3)]
+    table = writes.TICKET
+    stmt = (
+        update(table)
+        .where(table.c.id.in_(bindparam("b_ids", expanding=True)))
+        .values(impact=bindparam("v_impact"))
+    )
+    with desk.db.write_core() as conn:
+        assert execute_write(conn, stmt, {"b_ids": ids[:2], "v_impact": "low"}) == 2
+    assert [load(desk, i).impact for i in ids] == ["low", "low", None]
