@@ -1,10 +1,11 @@
 """Shared file: several processes writing to one database at once, app against raw sqlite3.
 
 The app side runs triage-like and assign-like transactions through
-``Database.write()`` (read the ticket, change it, record an audit event: what a
-service does); the floor runs as many ``BEGIN IMMEDIATE`` transactions of the same
-statements (read the row, version-checked update, audit insert) on a plain
-``sqlite3`` connection with the same pragmas. Both sides bump ``ticket.version``
+``Database.write_core()`` (read the ticket, change it, record an audit event: what
+triage and assignment do, on the transaction they use); the floor runs as many
+``BEGIN IMMEDIATE`` transactions of the same statements (read the row,
+version-checked update, audit insert) on a plain ``sqlite3`` connection with the
+same pragmas. Both sides bump ``ticket.version``
 once per transaction on a small set of hot tickets, so the sum of versions proves
 that no update was lost. Sides alternate by round; each round gets a fresh copy.
 """
@@ -193,11 +194,12 @@ def _app_worker(path: str, ids: list[int], count: int, n: int, barrier: Barrier,
         ticket_id = ids[(i + n) % len(ids)]
         asked = time.monotonic()
         try:
-            # What services/triage.py and services/dispatch.py do inside the lock: read
-            # the ticket row, write the audit event, one version-checked UPDATE of the
-            # changed columns (store/writes.py); the gate count, technician lookup and
-            # policy those services also read are left out, as the floor has no twin.
-            with db.write() as session:
+            # What services/triage.py and services/dispatch.py do inside the lock, on
+            # the same Core write transaction (Database.write_core): read the ticket
+            # row, write the audit event, one version-checked UPDATE of the changed
+            # columns (store/writes.py); the gate count, technician lookup and policy
+            # those services also read are left out, as the floor has no twin.
+            with db.write_core() as session:
                 waited += time.monotonic() - asked
                 ticket = writes.ticket_row(session, ticket_id)
                 assert ticket is not None

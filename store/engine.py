@@ -25,10 +25,12 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
@@ -50,6 +52,8 @@ DEFAULT_LOCK_TIMEOUT_S = 10.0
 LONG_TRANSACTION_S = 2.0
 
 log = logging.getLogger("dispatch_tui.store")
+
+_T = TypeVar("_T")
 
 
 def _stale_message(exc: StaleDataError) -> str:
@@ -155,27 +159,7 @@ class Database:
         the busy (lock) timeout; a lock refused at once is retried with jittered
         backoff until the same timeout has passed.
         """
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.02
-        while True:
-            session = Session(self.engine, expire_on_commit=False)
-            try:
-                wait = max(deadline - time.monotonic(), 0.001)
-                session.connection(
-                    execution_options={"dispatch_immediate": True, "dispatch_lock_wait": wait}
-                )
-                break
-            except OperationalError as exc:
-                session.close()
-                if not self.backend.is_lock_error(exc):
-                    raise
-                if time.monotonic() + delay >= deadline:
-                    raise DatabaseLocked(
-                        f"{self.path} stayed locked by another dispatcher for more than "
-                        f"{self.lock_timeout:g} s; nothing was saved, try again"
-                    ) from None
-                time.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 0.5)
+        session = self._locked(self._locked_session)
         started = time.monotonic()
         try:
             yield session
@@ -188,10 +172,7 @@ class Database:
             raise StaleRecord(_stale_message(exc)) from None
         except OperationalError as exc:
             session.rollback()
-            if self.backend.is_lock_error(exc):
-                raise DatabaseLocked(
-                    f"{self.path} stayed locked by another dispatcher; nothing was saved, try again"
-                ) from None
+            self._raise_if_locked(exc)
             raise
         except BaseException:
             session.rollback()
@@ -199,6 +180,83 @@ class Database:
         finally:
             session.close()
             _warn_if_long("write", started)
+
+    @contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """``write()`` for code that sends only Core statements: the same transaction
+        (same lock, wait, retries and errors), on a plain Core connection, no ORM session.
+
+        Triage and assignment send only prebuilt statements inside the lock (through
+        ``store/core.connection_for``, which takes either). The session around them
+        cost about 0.3 ms of every transaction (building it, its transaction and
+        commit bookkeeping, its flush before every statement), all of it while the
+        file's write lock was held or while the next writer could have taken it
+        (bench/shared.py). Nothing the ORM tracks is written here: a stale row shows
+        up as ``StaleRecord`` from ``store/writes.update_versioned`` itself.
+        """
+        conn = self._locked(self._locked_connection)
+        started = time.monotonic()
+        try:
+            yield conn
+            self.backend.notify_changes(conn)
+            conn.commit()
+        except OperationalError as exc:
+            conn.rollback()
+            self._raise_if_locked(exc)
+            raise
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+            _warn_if_long("write", started)
+
+    def _locked_session(self, options: dict[str, object]) -> Session:
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            session.connection(execution_options=options)
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def _locked_connection(self, options: dict[str, object]) -> Connection:
+        conn = self.engine.connect()
+        try:
+            # The engine's "begin" hook reads these: BEGIN IMMEDIATE on SQLite, the
+            # advisory lock on PostgreSQL (the backends' _on_begin).
+            conn.execution_options(**options)
+            conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _locked(self, open_locked: Callable[[dict[str, object]], _T]) -> _T:
+        """``open_locked(options)`` once it gets the write lock: a lock refused at once
+        is retried with jittered backoff until ``lock_timeout`` has passed."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            wait = max(deadline - time.monotonic(), 0.001)
+            try:
+                return open_locked({"dispatch_immediate": True, "dispatch_lock_wait": wait})
+            except OperationalError as exc:
+                if not self.backend.is_lock_error(exc):
+                    raise
+                if time.monotonic() + delay >= deadline:
+                    raise DatabaseLocked(
+                        f"{self.path} stayed locked by another dispatcher for more than "
+                        f"{self.lock_timeout:g} s; nothing was saved, try again"
+                    ) from None
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.5)
+
+    def _raise_if_locked(self, exc: OperationalError) -> None:
+        if self.backend.is_lock_error(exc):
+            raise DatabaseLocked(
+                f"{self.path} stayed locked by another dispatcher; nothing was saved, try again"
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -35,6 +35,7 @@ from sqlmodel import create_engine
 from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlmodel import Session
 
     from dispatch_tui.store.changes import ChangeFeed
@@ -56,6 +57,11 @@ _LOCK_STATES = {"55P03", "40001", "40P01"}
 #: Connections kept open per process. A dispatcher's app runs one query at a time plus
 #: a worker or two; more would only hold server slots.
 POOL_SIZE = 3
+
+_NOTIFY = text(
+    "SELECT pg_notify(:channel, current_schema()) "
+    "WHERE pg_current_xact_id_if_assigned() IS NOT NULL"
+)
 
 
 def is_url(target: object) -> bool:
@@ -199,13 +205,11 @@ class PostgresBackend:
         commit that changed nothing leaves ``data_version`` alone.
         """
         session.flush()
-        session.execute(
-            text(
-                "SELECT pg_notify(:channel, current_schema()) "
-                "WHERE pg_current_xact_id_if_assigned() IS NOT NULL"
-            ),
-            {"channel": CHANNEL},
-        )
+        self.notify_changes(session.connection())
+
+    def notify_changes(self, conn: Connection) -> None:
+        """``before_commit`` for a Core write (``Database.write_core``): nothing to flush."""
+        conn.execute(_NOTIFY, {"channel": CHANNEL})
 
     def change_feed(self) -> ChangeFeed:
         from dispatch_tui.store.pg_changes import NotifyFeed

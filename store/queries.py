@@ -11,7 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
 
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import (
     OPEN_STATUSES,
     Client,
@@ -142,7 +142,7 @@ def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
     )
 
 
-def count_untriaged(session: Session) -> int:
+def count_untriaged(session: Executor) -> int:
     # Core on the session's connection, the statement built once: the dispatch gate
     # asks on every board refresh, and the ORM path cost more than the index count.
     return connection_for(session).execute(_untriaged_query()).scalar_one()

@@ -17,6 +17,7 @@ from urllib.request import pathname2url
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import create_engine
 
@@ -24,6 +25,7 @@ from dispatch_tui.store import sqlite_pool
 from dispatch_tui.store.errors import DatabaseUnusable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlmodel import Session
 
     from dispatch_tui.store.changes import ChangeFeed
@@ -173,6 +175,9 @@ class SQLiteBackend:
     def before_commit(self, session: Session) -> None:
         """Nothing to do: another connection's ``PRAGMA data_version`` moves by itself."""
 
+    def notify_changes(self, conn: Connection) -> None:
+        """Nothing to do, as in ``before_commit``."""
+
     def change_feed(self) -> ChangeFeed:
         from dispatch_tui.store.changes import DataVersionFeed
 
@@ -203,7 +208,16 @@ class SQLiteBackend:
 
 def _on_begin(conn) -> None:
     immediate = conn.get_execution_options().get("dispatch_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    # Straight to the driver, like store/core.execute_write: SQLAlchemy's execution of
+    # a statement (context, result, event checks) cost several times SQLite's BEGIN, at
+    # the start of every transaction, and between one writer's commit and its next
+    # BEGIN IMMEDIATE the file's lock is free for nobody. A driver error (the lock
+    # still held when the busy timeout ran out) is raised as SQLAlchemy's, as before.
+    try:
+        conn.connection.driver_connection.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
 
 def _check(conn: sqlite3.Connection, pragma: str, max_errors: int) -> list[str]:

@@ -24,9 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, func, select, update
-from sqlmodel import Session
 
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for, execute_write
 from dispatch_tui.store.errors import StaleRecord
 from dispatch_tui.store.models import Technician, Ticket
 
@@ -41,16 +40,16 @@ _TECH_BY_NAME = select(TECHNICIAN).where(func.lower(TECHNICIAN.c.name) == bindpa
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def ticket_row(session: Session, ticket_id: int) -> Row[Any] | None:
+def ticket_row(session: Executor, ticket_id: int) -> Row[Any] | None:
     """The ticket's whole row (attribute access like a Ticket), or None."""
     return connection_for(session).execute(_TICKET_ROW, {"b_id": ticket_id}).first()
 
 
-def technician_row(session: Session, tech_id: int) -> Row[Any] | None:
+def technician_row(session: Executor, tech_id: int) -> Row[Any] | None:
     return connection_for(session).execute(_TECH_BY_ID, {"b_id": tech_id}).first()
 
 
-def find_technician_row(session: Session, name_or_id: str) -> Row[Any] | None:
+def find_technician_row(session: Executor, name_or_id: str) -> Row[Any] | None:
     """A technician by id (digits) or by name, any case: queries.find_technician's rule."""
     if name_or_id.isdigit():
         found = technician_row(session, int(name_or_id))
@@ -75,7 +74,7 @@ def _update_for(table: Table, names: tuple[str, ...]) -> Any:
 
 
 def update_versioned(
-    session: Session, table: Table, row_id: int, version: int, values: Mapping[str, Any]
+    session: Executor, table: Table, row_id: int, version: int, values: Mapping[str, Any]
 ) -> int:
     """Write ``values`` to the row if it is still at ``version``; return its new version.
 
@@ -84,8 +83,7 @@ def update_versioned(
     names = tuple(sorted(values))
     params = {f"v_{name}": values[name] for name in names}
     params["b_id"], params["b_version"] = row_id, version
-    result = connection_for(session).execute(_update_for(table, names), params)
-    if result.rowcount != 1:
+    if execute_write(session, _update_for(table, names), params) != 1:
         raise StaleRecord(
             f"a {table.name} record was changed by someone else since you read it; "
             "nothing was saved. Reload it and apply your edit again"

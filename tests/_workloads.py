@@ -108,6 +108,19 @@ def increment_locked(path: str, worker: int, times: int, go_fd: int, think: floa
     db.dispose()
 
 
+def increment_locked_core(path: str, worker: int, times: int, go_fd: int, think: float) -> None:
+    """The same read, think, write through ``Database.write_core()`` (no ORM session)."""
+    db = Database(path, lock_timeout=60.0, check_at_open=False)
+    _await_go(go_fd)
+    for n in range(times):
+        with db.write_core() as conn:
+            value = conn.exec_driver_sql("SELECT value FROM counter WHERE id = 1").scalar_one()
+            time.sleep(think)
+            conn.exec_driver_sql("UPDATE counter SET value = ? WHERE id = 1", (value + 1,))
+            conn.exec_driver_sql("INSERT INTO landed (worker, n) VALUES (?, ?)", (worker, n))
+    db.dispose()
+
+
 def increment_unlocked(path: str, worker: int, times: int, go_fd: int, think: float) -> None:
     """The same read-think-write with SQLite's locking switched off (the unix-none VFS).
 

@@ -139,12 +139,20 @@ def _db_transaction_calls(tree: ast.AST) -> list[ast.Call]:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr in {"read", "write"}
+            and node.func.attr in {"read", "write", "write_core"}
             and not node.args
             and ast.unparse(node.func.value).split(".")[-1] in {"db", "database"}
         ):
             found.append(node)
     return found
+
+
+def _entered(expr: ast.expr) -> list[ast.expr]:
+    """What a ``with`` item enters: the expression, or both branches of a choice
+    made in the ``with`` itself (triage picks ``write()`` or ``write_core()``)."""
+    if isinstance(expr, ast.IfExp):
+        return [expr, *_entered(expr.body), *_entered(expr.orelse)]
+    return [expr]
 
 
 def _orm_session_names(tree: ast.AST) -> set[str]:
@@ -170,10 +178,11 @@ def test_every_transaction_is_a_with_block_and_sessions_come_only_from_the_engin
         for file in sorted((ROOT / folder).rglob("*.py")):
             tree = ast.parse(file.read_text(encoding="utf-8"))
             with_items = {
-                id(item.context_expr)
+                id(expr)
                 for node in ast.walk(tree)
                 if isinstance(node, ast.With | ast.AsyncWith)
                 for item in node.items
+                for expr in _entered(item.context_expr)
             }
             where = file.relative_to(ROOT)
             for call in _db_transaction_calls(tree):

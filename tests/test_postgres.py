@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dispatch_tui.errors import GateClosed
-from dispatch_tui.services import Desk, dispatch, triage
+from dispatch_tui.services import Desk, audit, dispatch, triage
 from dispatch_tui.services.technicians import add_technician
 from dispatch_tui.services.tickets import add_ticket
 from dispatch_tui.store import Database, DatabaseLocked, DatabaseUnusable, schema
@@ -266,6 +266,19 @@ def test_only_commits_that_change_something_notify(pg: Database) -> None:
         assert datetime.fromisoformat(changes.events[0].at) <= datetime.now(UTC).replace(
             tzinfo=None
         )
+
+
+def test_core_writes_notify_too_and_only_when_they_change_something(pg: Database) -> None:
+    """Database.write_core() (triage, assignment) has no session to flush: it sends the
+    same NOTIFY at commit, and a transaction that wrote nothing sends none."""
+    with ChangeWatcher(pg) as watcher:
+        with pg.write_core() as conn:
+            conn.execute(text("SELECT count(*) FROM ticket"))
+        assert watcher.poll().changed is False
+        with pg.write_core() as conn:
+            audit.record(conn, "tester", "ticket.update", "ticket", None, "core")
+        changes = watcher.poll()
+        assert changes.changed and [e.action for e in changes.events] == ["ticket.update"]
 
 
 def test_other_schemas_on_the_same_server_do_not_wake_the_watcher(

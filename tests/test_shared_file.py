@@ -8,7 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _workloads import increment_locked, increment_unlocked, make_counter_db, run_counter
+from _workloads import (
+    increment_locked,
+    increment_locked_core,
+    increment_unlocked,
+    make_counter_db,
+    run_counter,
+)
 
 from dispatch_tui.services import Desk
 from dispatch_tui.services.tickets import add_ticket
@@ -54,6 +60,20 @@ def test_concurrent_read_modify_write_never_loses_an_increment(tmp_path: Path) -
     make_counter_db(path)
     outcome = run_counter(
         path, increment_locked, workers=WORKERS, times=TIMES, think=THINK_S, timeout=120
+    )
+    assert outcome.exit_codes == [0] * WORKERS
+    assert outcome.integrity == ["ok"]
+    assert outcome.landed == WORKERS * TIMES
+    assert outcome.value == WORKERS * TIMES
+
+
+@pytest.mark.slow
+def test_concurrent_core_writes_never_lose_an_increment(tmp_path: Path) -> None:
+    """The same through ``Database.write_core()``, which triage and assignment use."""
+    path = tmp_path / "desk.db"
+    make_counter_db(path)
+    outcome = run_counter(
+        path, increment_locked_core, workers=WORKERS, times=TIMES, think=THINK_S, timeout=120
     )
     assert outcome.exit_codes == [0] * WORKERS
     assert outcome.integrity == ["ok"]

@@ -6,13 +6,14 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dispatch_tui.errors import EditConflict, InvalidInput, NotFound
 from dispatch_tui.rules.holidays import HolidayRule
 from dispatch_tui.services import Desk, conflicts, settings, triage
 from dispatch_tui.services.holidays import add_holiday
 from dispatch_tui.services.tickets import add_ticket
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import AuditEvent, Contact, Note, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -149,10 +150,10 @@ def test_a_row_changed_under_the_orm_becomes_an_edit_conflict(
     # The version check every write path's row read makes (conflicts.ticket_row_at).
     real_check = conflicts.check_version
 
-    def sneaky_writer(session: Session, ticket: Ticket, expected: int | None) -> None:
+    def sneaky_writer(session: Executor, ticket: Ticket, expected: int | None) -> None:
         real_check(session, ticket, expected)
         # A tool that bypasses the ORM bumps the version after we loaded the row.
-        session.connection().exec_driver_sql("UPDATE ticket SET version = version + 1")
+        connection_for(session).exec_driver_sql("UPDATE ticket SET version = version + 1")
 
     monkeypatch.setattr(conflicts, "check_version", sneaky_writer)
     with pytest.raises(EditConflict, match=f"ticket #{ticket_id} was changed by tester"):

@@ -14,9 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session
 
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, execute_write
 from dispatch_tui.store.models import AuditEvent
 from dispatch_tui.store.types import utcnow
 
@@ -36,7 +35,7 @@ def snapshot(record: Any, fields: list[str] | tuple[str, ...]) -> dict[str, Any]
 
 
 def record(
-    session: Session,
+    session: Executor,
     actor: str,
     action: str,
     entity: str,
@@ -47,7 +46,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Write one audit event in the session's transaction, now (not at the next flush)."""
-    connection_for(session).execute(
+    execute_write(
+        session,
         _INSERT,
         {
             "at": utcnow(),

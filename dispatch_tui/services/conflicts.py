@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session
 
 from dispatch_tui.errors import EditConflict, NotFound
 from dispatch_tui.services import settings
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import StaleRecord, writes
+from dispatch_tui.store.core import Executor
 from dispatch_tui.store.models import Ticket
 
 
-def conflict_error(session: Session, ticket: Ticket | None, expected: int | None) -> EditConflict:
+def conflict_error(session: Executor, ticket: Ticket | None, expected: int | None) -> EditConflict:
     """An EditConflict naming who last changed the ticket and when, in shop time."""
     if ticket is None:
         return EditConflict("the ticket was deleted by someone else; nothing was saved")
@@ -32,12 +32,12 @@ def conflict_error(session: Session, ticket: Ticket | None, expected: int | None
     )
 
 
-def check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
+def check_version(session: Executor, ticket: Ticket, expected: int | None) -> None:
     if expected is not None and ticket.version != expected:
         raise conflict_error(session, ticket, expected)
 
 
-def ticket_row_at(session: Session, ticket_id: int, expected: int | None) -> Row[Any]:
+def ticket_row_at(session: Executor, ticket_id: int, expected: int | None) -> Row[Any]:
     """The ticket's row for a write, checked against the version the dispatcher saw
     (``expected``; None takes it as it is). NotFound or EditConflict otherwise."""
     row = writes.ticket_row(session, ticket_id)

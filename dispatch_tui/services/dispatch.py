@@ -17,8 +17,9 @@ goes to the technician, in the order given, or none does.
 
 Inside the lock the verbs read and write with prebuilt Core statements: the ticket
 row, the technician and the version-checked UPDATE (store/writes.py), the gate count
-(store/queries.py), the queue end and the audit INSERT. The Ticket they return is built
-from those values after the commit, outside the lock.
+(store/queries.py), the queue end and the audit INSERT. Nothing else, so they run on
+``Database.write_core()``'s Core connection, without an ORM session. The Ticket they
+return is built from those values after the commit, outside the lock.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select
-from sqlmodel import Session
 
 from dispatch_tui.errors import GateClosed, InvalidInput, NotFound
 from dispatch_tui.rules import gate
@@ -34,7 +34,7 @@ from dispatch_tui.services import audit
 from dispatch_tui.services.conflicts import stale_guard, ticket_row_at
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import queries, writes
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import OPEN_STATUSES, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -56,13 +56,13 @@ RESTART_ON_REASSIGN = (Status.IN_PROGRESS.value,)
 
 def gate_state(desk: Desk) -> gate.GateState:
     """The gate as it is now, for banners; dispatching verbs check it again themselves."""
-    with desk.db.read() as session:
-        return gate.check(queries.count_untriaged(session))
+    with desk.db.read() as tx:
+        return gate.check(queries.count_untriaged(tx))
 
 
-def _require_gate_open(session: Session) -> None:
+def _require_gate_open(tx: Executor) -> None:
     # In the caller's write transaction, after the lock: see the module docstring.
-    state = gate.check(queries.count_untriaged(session))
+    state = gate.check(queries.count_untriaged(tx))
     if not state.open:
         raise GateClosed(state.untriaged)
 
@@ -76,13 +76,13 @@ def assign_ticket(
     reason: str | None = None,
 ) -> Ticket:
     """Give a triaged ticket to a technician, at the end of their queue."""
-    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
-        _require_gate_open(session)
-        row = ticket_row_at(session, ticket_id, expect_version)
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write_core() as tx:
+        _require_gate_open(tx)
+        row = ticket_row_at(tx, ticket_id, expect_version)
         _check_assignable(row)
-        technician = _active_tech(session, tech)
-        values = _give(session, desk, row, technician, Status.ASSIGNED.value)
-        _record(session, desk, "ticket.assign", row, values, f"to {technician.name}", reason)
+        technician = _active_tech(tx, tech)
+        values = _give(tx, desk, row, technician, Status.ASSIGNED.value)
+        _record(tx, desk, "ticket.assign", row, values, f"to {technician.name}", reason)
     return _saved(row, values)
 
 
@@ -107,15 +107,15 @@ def assign_many(
         raise InvalidInput(f"assign at most {MAX_BULK} tickets at once")
     versions = expect_versions or {}
     done: list[tuple[Row[Any], dict[str, Any]]] = []
-    with stale_guard(desk, ids[0], versions.get(ids[0])), desk.db.write() as session:
-        _require_gate_open(session)
-        technician = _active_tech(session, tech)
+    with stale_guard(desk, ids[0], versions.get(ids[0])), desk.db.write_core() as tx:
+        _require_gate_open(tx)
+        technician = _active_tech(tx, tech)
         for ticket_id in ids:
-            row = ticket_row_at(session, ticket_id, versions.get(ticket_id))
+            row = ticket_row_at(tx, ticket_id, versions.get(ticket_id))
             _check_assignable(row)
-            values = _give(session, desk, row, technician, Status.ASSIGNED.value)
+            values = _give(tx, desk, row, technician, Status.ASSIGNED.value)
             detail = f"to {technician.name} (bulk, {len(ids)} tickets)"
-            _record(session, desk, "ticket.assign", row, values, detail, reason)
+            _record(tx, desk, "ticket.assign", row, values, detail, reason)
             done.append((row, values))
     return [_saved(row, values) for row, values in done]
 
@@ -143,22 +143,22 @@ def reassign(
     knowledge silos and cherry-picking show up, and the service manager asks why."""
     if not (reason or "").strip():
         raise InvalidInput("reassigning needs a reason")
-    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
-        _require_gate_open(session)
-        row = ticket_row_at(session, ticket_id, expect_version)
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write_core() as tx:
+        _require_gate_open(tx)
+        row = ticket_row_at(tx, ticket_id, expect_version)
         if row.status not in REASSIGNABLE or row.assigned_tech_id is None:
             raise InvalidInput(
                 f"ticket #{ticket_id} is {row.status} with no technician; assign it instead"
             )
-        technician = _active_tech(session, tech)
+        technician = _active_tech(tx, tech)
         if technician.id == row.assigned_tech_id:
             raise InvalidInput(f"ticket #{ticket_id} is already with {technician.name}")
-        previous = writes.technician_row(session, row.assigned_tech_id)
+        previous = writes.technician_row(tx, row.assigned_tech_id)
         status = Status.ASSIGNED.value if row.status in RESTART_ON_REASSIGN else row.status
-        values = _give(session, desk, row, technician, status)
+        values = _give(tx, desk, row, technician, status)
         origin = previous.name if previous else f"technician #{row.assigned_tech_id}"
         _record(
-            session,
+            tx,
             desk,
             "ticket.reassign",
             row,
@@ -179,30 +179,30 @@ def unassign_ticket(
     """Take an assigned ticket back to the dispatch board (status triaged, no technician).
 
     Allowed while the gate is closed (see the module docstring)."""
-    with stale_guard(desk, ticket_id, expect_version), desk.db.write() as session:
-        row = ticket_row_at(session, ticket_id, expect_version)
+    with stale_guard(desk, ticket_id, expect_version), desk.db.write_core() as tx:
+        row = ticket_row_at(tx, ticket_id, expect_version)
         if row.status != Status.ASSIGNED.value:
             raise InvalidInput(
                 f"ticket #{ticket_id} is {row.status}; only assigned tickets not yet "
                 "started can be unassigned"
             )
-        previous = writes.technician_row(session, row.assigned_tech_id or 0)
+        previous = writes.technician_row(tx, row.assigned_tech_id or 0)
         values = _write(
-            session,
+            tx,
             desk,
             row,
             {"status": Status.TRIAGED.value, "assigned_tech_id": None, "queue_position": None},
         )
         name = previous.name if previous else "?"
-        _record(session, desk, "ticket.unassign", row, values, f"from {name}", reason)
+        _record(tx, desk, "ticket.unassign", row, values, f"from {name}", reason)
     return _saved(row, values)
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _active_tech(session: Session, tech: str | int) -> Row[Any]:
-    found = writes.find_technician_row(session, str(tech).strip())
+def _active_tech(tx: Executor, tech: str | int) -> Row[Any]:
+    found = writes.find_technician_row(tx, str(tech).strip())
     if found is None:
         raise NotFound(f"no technician {tech!r}")
     if not found.active:
@@ -216,27 +216,25 @@ _QUEUE_END = select(func.max(Ticket.queue_position)).where(
 )
 
 
-def next_queue_position(session: Session, tech_id: int) -> int:
+def next_queue_position(tx: Executor, tech_id: int) -> int:
     """One past the last open ticket in the technician's queue: new work goes to the end."""
-    last = connection_for(session).execute(_QUEUE_END, {"b_tech": tech_id}).scalar()
+    last = connection_for(tx).execute(_QUEUE_END, {"b_tech": tech_id}).scalar()
     return (last or 0) + 1
 
 
-def _give(
-    session: Session, desk: Desk, row: Row[Any], tech: Row[Any], status: str
-) -> dict[str, Any]:
+def _give(tx: Executor, desk: Desk, row: Row[Any], tech: Row[Any], status: str) -> dict[str, Any]:
     values = {
-        "queue_position": next_queue_position(session, tech.id),
+        "queue_position": next_queue_position(tx, tech.id),
         "assigned_tech_id": tech.id,
         "status": status,
     }
-    return _write(session, desk, row, values)
+    return _write(tx, desk, row, values)
 
 
-def _write(session: Session, desk: Desk, row: Row[Any], values: dict[str, Any]) -> dict[str, Any]:
+def _write(tx: Executor, desk: Desk, row: Row[Any], values: dict[str, Any]) -> dict[str, Any]:
     """The version-checked UPDATE; returns every value written, the new version too."""
     values = values | {"updated_at": utcnow(), "updated_by": desk.actor}
-    version = writes.update_versioned(session, writes.TICKET, row.id, row.version, values)
+    version = writes.update_versioned(tx, writes.TICKET, row.id, row.version, values)
     return values | {"version": version}
 
 
@@ -246,7 +244,7 @@ def _saved(row: Row[Any], values: dict[str, Any]) -> Ticket:
 
 
 def _record(
-    session: Session,
+    tx: Executor,
     desk: Desk,
     action: str,
     row: Row[Any],
@@ -258,4 +256,4 @@ def _record(
     after = before | {k: audit.snapshot_value(values[k]) for k in SNAPSHOT if k in values}
     if reason and reason.strip():
         detail += f": {reason.strip()}"
-    audit.record(session, desk.actor, action, "ticket", row.id, detail, before=before, after=after)
+    audit.record(tx, desk.actor, action, "ticket", row.id, detail, before=before, after=after)

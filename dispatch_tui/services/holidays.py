@@ -11,7 +11,7 @@ from dispatch_tui.errors import InvalidInput
 from dispatch_tui.rules.holidays import HolidayRule, validate_rrule
 from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import Holiday
 
 #: A shop has a dozen holidays a year; this bound only guards against a runaway import.
@@ -30,7 +30,7 @@ def load_holiday_rules(session: Session) -> list[HolidayRule]:
     return [rule(name, day, rrule) for name, day, rrule in holiday_rows(session)]
 
 
-def holiday_rows(session: Session) -> tuple[tuple[str, date | None, str | None], ...]:
+def holiday_rows(session: Executor) -> tuple[tuple[str, date | None, str | None], ...]:
     """Every holiday row's stored values (name, day, rrule), in id order: what the
     rules are built from, so a caller can remember what it builds keyed by them."""
     # connection_for flushes first, so a holiday added earlier in the same transaction

@@ -32,7 +32,7 @@ from dispatch_tui.services import audit
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.holidays import holiday_rows
 from dispatch_tui.services.holidays import rule as holiday_rule
-from dispatch_tui.store.core import connection_for
+from dispatch_tui.store.core import Executor, connection_for
 from dispatch_tui.store.models import Setting
 from dispatch_tui.store.types import utcnow
 
@@ -51,7 +51,7 @@ QUICK_HIT_HOURS = "quick_hit_hours"
 CATEGORIES = "categories"
 
 
-def read_setting(session: Session, key: str, default: Any = None) -> Any:
+def read_setting(session: Executor, key: str, default: Any = None) -> Any:
     """A setting's stored JSON value, or ``default`` when it is not set.
 
     A prebuilt Core statement, not the ORM's get: a key that is not set (the usual
@@ -190,7 +190,7 @@ _READ_POLICY = select(Setting.key, Setting.value).where(
 )
 
 
-def load_policy(session: Session) -> ShopPolicy:
+def load_policy(session: Executor) -> ShopPolicy:
     """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
     # Both tables are read on every call (so the policy is never stale, whoever wrote
     # the file); only building the objects from what was read is remembered.

@@ -10,7 +10,9 @@ Every call is one write transaction: the values, the priority from the shop's
 matrix, the dispatcher's note and the audit events commit together or not at all.
 Inside it the ticket is read as a Core row, changed on a plain copy (``_Draft``) and
 written back by one version-checked UPDATE of the changed columns (store/writes.py):
-the ORM's get and flush cost about 1 ms a ticket inside the file's write lock. The
+the ORM's get and flush cost about 1 ms a ticket inside the file's write lock. A
+save that creates no ORM row (no client or contact by name, no note: most of them)
+runs on ``Database.write_core()``, a Core connection with no ORM session at all. The
 Ticket handed back is built from the saved values after the commit.
 
 Field values: a key left out keeps the ticket's value; ``None`` clears it.
@@ -37,6 +39,7 @@ from dispatch_tui.services.conflicts import stale_guard, ticket_row_at
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.tickets import MAX_SUMMARY
 from dispatch_tui.store import writes
+from dispatch_tui.store.core import Executor
 from dispatch_tui.store.models import Client, Contact, Note, NoteKind, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -73,6 +76,9 @@ SNAPSHOT = (
     "triaged_at",
     "first_response_at",
 )
+
+#: Fields whose values are looked up or created as ORM rows (a client, a contact).
+ORM_FIELDS = frozenset({"client", "contact", "contact_id"})
 
 #: Triage edits tickets still on the triage desk; once assigned, changes go through dispatch.
 EDITABLE = (Status.NEW.value, Status.TRIAGED.value)
@@ -170,7 +176,14 @@ def _save(
     if "contact" in fields and "contact_id" in fields:
         raise InvalidInput("give the contact by name or by id, not both")
     now = utcnow()
-    with stale_guard(desk, ids[0], versions.get(ids[0])), desk.db.write() as session:
+    # Most saves change only the ticket's own columns: every statement is prebuilt Core,
+    # so they skip the ORM session (Database.write_core, the cheaper transaction inside
+    # the file's lock). A client or contact by name, or a note, creates ORM rows.
+    orm = bool(note and note.strip()) or not ORM_FIELDS.isdisjoint(fields)
+    with (
+        stale_guard(desk, ids[0], versions.get(ids[0])),
+        desk.db.write() if orm else desk.db.write_core() as session,
+    ):
         policy = settings.load_policy(session)
         drafts: list[tuple[Any, _Draft, list[str]]] = []
         incomplete: list[str] = []
@@ -203,7 +216,7 @@ def _plural(count: int) -> str:
 
 
 def _apply(
-    session: Session,
+    session: Executor,
     desk: Desk,
     ticket: _Draft,
     fields: Mapping[str, Any],
@@ -234,7 +247,7 @@ def _apply(
 
 
 def _set_values(
-    session: Session,
+    session: Executor,
     desk: Desk,
     ticket: _Draft,
     fields: Mapping[str, Any],
@@ -250,7 +263,7 @@ def _set_values(
             )
         ticket.summary = summary
     if "client" in fields:
-        client = ensure_client(session, desk.actor, fields["client"] or "")
+        client = ensure_client(_orm(session), desk.actor, fields["client"] or "")
         if client.id != ticket.client_id:
             ticket.client_id = client.id or 0
             # The old contact belongs to the old client; the checklist asks for a new one.
@@ -260,12 +273,14 @@ def _set_values(
         if name is None or not name.strip():
             ticket.contact_id = None
         else:
-            client = session.get(Client, ticket.client_id)
+            client = _orm(session).get(Client, ticket.client_id)
             if client is None:
                 raise ValueError(f"the ticket's client #{ticket.client_id} no longer exists")
-            ticket.contact_id = ensure_contact(session, desk.actor, client, name).id
+            ticket.contact_id = ensure_contact(_orm(session), desk.actor, client, name).id
     if "contact_id" in fields:
-        ticket.contact_id = _contact_of_client(session, fields["contact_id"], ticket.client_id)
+        ticket.contact_id = _contact_of_client(
+            _orm(session), fields["contact_id"], ticket.client_id
+        )
     if "ticket_type" in fields:
         value = fields["ticket_type"]
         ticket.ticket_type = None if value is None else rules.parse_type(value)
@@ -297,6 +312,13 @@ def _set_values(
         ticket.due_at = None if value is None else rules.check_due(value, ticket.created_at)
 
 
+def _orm(session: Executor) -> Session:
+    """The ORM session of a save that needs one (``_save`` opens ``write()`` for them)."""
+    if not isinstance(session, Session):
+        raise TypeError("this triage change creates ORM rows: add its field to ORM_FIELDS")
+    return session
+
+
 def _contact_of_client(session: Session, contact_id: int | None, client_id: int) -> int | None:
     if contact_id is None:
         return None
@@ -307,7 +329,7 @@ def _contact_of_client(session: Session, contact_id: int | None, client_id: int)
 
 
 def _record(
-    session: Session,
+    session: Executor,
     desk: Desk,
     drafts: list[tuple[Any, _Draft, list[str]]],
     *,
@@ -344,8 +366,9 @@ def _record(
             written = Note(
                 ticket_id=ticket.id or 0, kind=NoteKind.INTERNAL.value, body=note, author=desk.actor
             )
-            session.add(written)
-            session.flush()
+            orm = _orm(session)
+            orm.add(written)
+            orm.flush()
             audit.record(
                 session,
                 desk.actor,
