@@ -383,3 +383,35 @@ async def test_another_dispatchers_edit_reaches_a_panel_read_with_the_queue(
         await pilot.press("down")
         await settle(app, pilot)
         assert screen.panel.query_one("#f-summary", Input).value == "Scanner jams daily"
+
+
+async def test_showing_a_ticket_looks_up_no_completion(
+    queue_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Completions are for typing: filling the panel from a stored ticket asks nothing
+    # (each lookup was a worker, the client's and contact's a read of the desk).
+    add(queue_db, "Printer offline", hours_ago=2)
+    add(queue_db, "Scanner jams", hours_ago=1)
+    lookups: list[str] = []
+    original = triage_screen.intake_views.suggest_client
+
+    def counting(desk: Desk, value: str) -> str | None:
+        lookups.append(value)
+        return original(desk, value)
+
+    monkeypatch.setattr(triage_screen.intake_views, "suggest_client", counting)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        await pilot.press("down")
+        await settle(app, pilot)
+        await pilot.press("up")
+        await settle(app, pilot)
+        assert screen.panel.query_one("#f-client", Input).value == "Acme Dental"
+        assert lookups == []
+        # Typing still completes.
+        await pilot.press("a", "ctrl+u")
+        await type_text(app, pilot, "acm")
+        assert lookups, "typing into the client field looked nothing up"
+        await until(pilot, lambda: screen.panel.query_one("#f-client", Input)._suggestion)
+        assert screen.panel.query_one("#f-client", Input)._suggestion == "Acme Dental"
