@@ -22,7 +22,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -36,6 +35,7 @@ from dispatch_tui.screens.dispatch_parts.record import TriageRecord
 from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, roster_rows
 from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
 from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
+from dispatch_tui.screens.rest_timer import RestTimer
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services import dispatch, followup, suggestions
@@ -105,7 +105,7 @@ class DispatchScreen(DeskScreen):
         #: Ranked technicians per ticket id, for this load of the board.
         self._ranked: dict[int, list[Suggestion]] = {}
         #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
-        self._suggest_timer: Timer | None = None
+        self._suggest_rest = RestTimer(self, self._rank_selected)
 
     def compose_body(self) -> ComposeResult:
         # Captions are the border titles of what they caption, not widgets of their own:
@@ -238,32 +238,30 @@ class DispatchScreen(DeskScreen):
     def _selection_changed(self, *, rest: bool = False) -> None:
         """Show the record and the suggestions of the ticket under the cursor; with
         ``rest`` (a cursor move), rank it only once the cursor rests there."""
-        self._cancel_pending_ranking()
         item = self.selected()
         self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
         panel = self.query_one("#suggestions", SuggestionList)
         assign_key = self.key_for("dispatch.assign", "a")
         if item is None:
+            self._suggest_rest.cancel()
             panel.show([], assign_key)
             return
         ticket_id = item.ticket.id or 0
         if ticket_id in self._ranked:
+            self._suggest_rest.cancel()
             panel.show(self._ranked[ticket_id], assign_key)
             return
         panel.show(None, assign_key)
         if rest:
-            self._suggest_timer = self.set_timer(SUGGEST_SETTLE_SECONDS, self._rank_selected)
+            # Each move pushes the rest back; the timer is not restarted per key.
+            self._suggest_rest.arm(SUGGEST_SETTLE_SECONDS)
         else:
+            self._suggest_rest.cancel()
             self._suggest(ticket_id)
-
-    def _cancel_pending_ranking(self) -> None:
-        if self._suggest_timer is not None:
-            self._suggest_timer.stop()
-            self._suggest_timer = None
 
     def _rank_selected(self) -> None:
         """Start ranking the ticket under the cursor now, unless it is ranked already."""
-        self._cancel_pending_ranking()
+        self._suggest_rest.cancel()
         item = self.selected()
         if item is not None and (item.ticket.id or 0) not in self._ranked:
             self._suggest(item.ticket.id or 0)
@@ -322,7 +320,7 @@ class DispatchScreen(DeskScreen):
             return
         ranked = self._ranked.get(item.ticket.id or 0)
         if ranked is None:
-            if self._suggest_timer is not None:
+            if self._suggest_rest.pending:
                 # The cursor has not rested yet: rank this ticket now, not in 80 ms.
                 self._rank_selected()
             self.notify("Still working out the suggestions; try again in a moment.", markup=False)

@@ -32,7 +32,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
@@ -42,6 +41,7 @@ from dispatch_tui.rules import sla
 from dispatch_tui.rules.triage import describe
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.cells import age, cell
+from dispatch_tui.screens.rest_timer import RestTimer
 from dispatch_tui.screens.triage_merge import changed_fields, rebase
 from dispatch_tui.screens.triage_state import Draft, Session, format_minutes, progress_text
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
@@ -249,8 +249,7 @@ class TriageScreen(DeskScreen):
         self._saving = False
         self._defaults = {b.id: b.key for b in Binding.make_bindings(self.BINDINGS) if b.id}
         #: The row highlighted but not shown in the panel yet (see SHOW_SETTLE_SECONDS).
-        self._show_pending = False
-        self._show_timer: Timer | None = None
+        self._show_rest = RestTimer(self, lambda: self._select(self.queue.current_key))
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -469,10 +468,7 @@ class TriageScreen(DeskScreen):
         # The claim at once (the App lets it settle before writing); the panel once the
         # cursor rests.
         self._hold(int(key) if self in self.app.screen_stack else None)
-        self._show_pending = True
-        if self._show_timer is not None:
-            self._show_timer.stop()
-        self._show_timer = self.set_timer(SHOW_SETTLE_SECONDS, self._show_now)
+        self._show_rest.arm(SHOW_SETTLE_SECONDS)
 
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
         # A click into the panel right after a cursor move: the panel must hold the
@@ -481,7 +477,7 @@ class TriageScreen(DeskScreen):
 
     def _show_now(self) -> None:
         """Show the ticket under the cursor now if a cursor move left it pending."""
-        if self._show_pending:
+        if self._show_rest.pending:
             self._select(self.queue.current_key)
 
     def _item(self, ticket_id: int) -> QueueItem | None:
@@ -500,10 +496,7 @@ class TriageScreen(DeskScreen):
         return head
 
     def _select(self, key: str | None) -> None:
-        self._show_pending = False
-        if self._show_timer is not None:
-            self._show_timer.stop()
-            self._show_timer = None
+        self._show_rest.cancel()
         # In view, even under a dialog: the ticket is still open on this desk.
         in_view = self in self.app.screen_stack
         self._hold(int(key) if key is not None and in_view else None)
