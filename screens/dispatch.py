@@ -59,6 +59,13 @@ GATE_SECONDS = 2.0
 SUGGEST_SETTLE_SECONDS = 0.08
 
 
+#: The record (beside the list) follows the cursor once it has rested this long: ten
+#: lines of a ticket repainted for every row passed while an arrow key is held were
+#: most of a cursor move's cost, for records nobody read. A key that acts on the
+#: ticket under the cursor shows its record first (see ``_acting_on``).
+RECORD_SETTLE_SECONDS = 0.08
+
+
 #: Notification titles for the refusals a dispatcher can act on.
 REFUSAL_TITLES: dict[type[Exception], str] = {
     GateClosed: "Gate closed",
@@ -106,6 +113,7 @@ class DispatchScreen(DeskScreen):
         self._ranked: dict[int, list[Suggestion]] = {}
         #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
         self._suggest_rest = RestTimer(self, self._rank_selected)
+        self._record_rest = RestTimer(self, self._show_record)
 
     def compose_body(self) -> ComposeResult:
         # Captions are the border titles of what they caption, not widgets of their own:
@@ -237,9 +245,13 @@ class DispatchScreen(DeskScreen):
 
     def _selection_changed(self, *, rest: bool = False) -> None:
         """Show the record and the suggestions of the ticket under the cursor; with
-        ``rest`` (a cursor move), rank it only once the cursor rests there."""
+        ``rest`` (a cursor move), show its record and rank it only once the cursor rests
+        there."""
         item = self.selected()
-        self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
+        if rest:
+            self._record_rest.arm(RECORD_SETTLE_SECONDS)
+        else:
+            self._show_record()
         panel = self.query_one("#suggestions", SuggestionList)
         assign_key = self.key_for("dispatch.assign", "a")
         if item is None:
@@ -258,6 +270,18 @@ class DispatchScreen(DeskScreen):
         else:
             self._suggest_rest.cancel()
             self._suggest(ticket_id)
+
+    def _show_record(self) -> None:
+        self._record_rest.cancel()
+        self.query_one("#record", TriageRecord).show(
+            self.selected(), self.shop_zone, datetime.now(UTC)
+        )
+
+    def _acting_on(self) -> BoardTicket | None:
+        """The ticket under the cursor, its record shown now if the cursor just moved."""
+        if self._record_rest.pending:
+            self._show_record()
+        return self.selected()
 
     def _rank_selected(self) -> None:
         """Start ranking the ticket under the cursor now, unless it is ranked already."""
@@ -314,7 +338,7 @@ class DispatchScreen(DeskScreen):
         """Assign the marked tickets (or the highlighted one) to suggestion ``number``."""
         if self._gate_says_no():
             return
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             self.notify("Nothing waiting for a technician.", markup=False)
             return
@@ -373,7 +397,7 @@ class DispatchScreen(DeskScreen):
         self._show_work()
 
     def action_escalate(self, to: str) -> None:
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             return
         ticket = item.ticket
@@ -398,7 +422,7 @@ class DispatchScreen(DeskScreen):
         )
 
     def action_client_update(self) -> None:
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             return
         ticket_id = item.ticket.id or 0
