@@ -43,14 +43,12 @@ from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.dispatch import gate_state
 from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, dispatch_data
 from dispatch_tui.store import StoreError
+from dispatch_tui.store.queries import DeskCounts
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp
 
-#: Seconds between gate checks: a ticket recorded by anyone closes the gate, and the
-#: banner should say so about as fast as the header's counts do.
-GATE_SECONDS = 2.0
 #: The suggestions follow the cursor once it has rested this long: ranking every
 #: technician (a worker reading the roster and the ticket) for each row passed while
 #: an arrow key is held was most of the cost of a key, for lists nobody read. The
@@ -143,8 +141,9 @@ class DispatchScreen(DeskScreen):
     def on_mount(self) -> None:
         caption(self.query_one("#suggestions-scroll"), "Suggested technicians, best first")
         caption(self.query_one("#roster"), "Roster: now, open, queued h, utilisation (target 75%)")
-        self.set_interval(GATE_SECONDS, self._poll_gate)
-        self._poll_gate()
+        # No gate poll of its own: the header reads the same count every 2 s and on
+        # every change, and hands it over (counts_read).
+        self._check_gate()
         self.work_table.focus()
 
     def reload(self) -> None:
@@ -152,9 +151,10 @@ class DispatchScreen(DeskScreen):
         super().reload()
         self._check_gate()
 
-    def _poll_gate(self) -> None:
-        if self.is_active:
-            self._check_gate()
+    def counts_read(self, counts: DeskCounts) -> None:
+        """The header read the desk counts: a ticket recorded by anyone closes the gate,
+        and the banner says so as fast as the header's counts do."""
+        self.show_gate(GateState(counts.untriaged))
 
     @work(thread=True, exclusive=True, group="dispatch-gate", exit_on_error=False)
     def _check_gate(self) -> None:
