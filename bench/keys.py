@@ -114,7 +114,13 @@ async def _run_scenario(app: App[Any], kind: str, keys: list[str], presses: int)
         table = app.focused
         at_end = isinstance(table, DataTable) and table.cursor_row >= table.row_count - 1
         if kind == "down" and at_end:
-            await press(app, "home")  # back to the top, untimed, so "down" keeps moving
+            # Back to the top, untimed, so "down" keeps moving. Moved directly, not by a
+            # key: Textual's DataTable binds home to the leftmost column, so the floor's
+            # table stayed on its last row and timed presses of "down" that did nothing
+            # (24 of 30 per round on a 7-row queue), while the app's table moved.
+            assert isinstance(table, DataTable)
+            table.move_cursor(row=0)
+            await settle(app)
         # Several keys (impact low/high) alternate, so each press really changes the field.
         samples.append(await _timed(app, keys[n % len(keys)]))
         if app.screen is not home:

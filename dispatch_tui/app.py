@@ -43,6 +43,7 @@ from dispatch_tui.screens.claim_keeper import RENEW_SECONDS, ClaimKeeper
 from dispatch_tui.screens.commands import DeskCommands
 from dispatch_tui.screens.help import HelpScreen
 from dispatch_tui.screens.live_refresh import DeskChanged, LiveRefresh
+from dispatch_tui.screens.rest_timer import RestTimer
 from dispatch_tui.screens.startup import DatabaseErrorScreen, StartupScreen
 from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.services.desk import Desk
@@ -201,7 +202,7 @@ class DispatchApp(App[None]):
         self.claims: ClaimKeeper | None = None
         self.backups: RollingBackups | None = None
         self.mail: MailWatch | None = None
-        self._claim_timer: Timer | None = None
+        self._claim_rest = RestTimer(self, self._sync_claim)
         self._mail_counts: dict[Outcome, int] = {}
         self._mail_timer: Timer | None = None
         self._reported_background: set[str] = set()
@@ -363,9 +364,9 @@ class DispatchApp(App[None]):
     async def on_unmount(self) -> None:
         if self.mail is not None:
             self.mail.stop()
-        for timer in (self._claim_timer, self._mail_timer):
-            if timer is not None:
-                timer.stop()
+        self._claim_rest.cancel()
+        if self._mail_timer is not None:
+            self._mail_timer.stop()
         if self.backups is not None:
             self.backups.stop()
         if self.live is not None:
@@ -395,12 +396,10 @@ class DispatchApp(App[None]):
         """Claim ``ticket_id`` for this dispatcher (None: release), shortly, on a worker."""
         if self.claims is None or not self.claims.want(ticket_id):
             return
-        if self._claim_timer is not None:
-            self._claim_timer.stop()
-        self._claim_timer = self.set_timer(CLAIM_SETTLE_SECONDS, self._sync_claim)
+        # A deadline moved per cursor move, not a timer restarted (screens/rest_timer.py).
+        self._claim_rest.arm(CLAIM_SETTLE_SECONDS)
 
     def _sync_claim(self, *, renew: bool = False) -> None:
-        self._claim_timer = None
         claims = self.claims
         if claims is None:
             return

@@ -22,6 +22,7 @@ from dispatch_tui.screens.widgets.key_bar import KeyBar
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import StoreError
 from dispatch_tui.store.changes import Changes
+from dispatch_tui.store.queries import DeskCounts
 
 if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp
@@ -168,6 +169,10 @@ class DeskScreen(Screen[None]):
 
     def show(self, data: Any) -> None:
         pass
+
+    def counts_read(self, counts: DeskCounts) -> None:
+        """The header read the desk counts (every 2 s and after any change); a section
+        that shows one of them too takes it from here instead of reading it again."""
 
     # -- loading ------------------------------------------------------------------------
 

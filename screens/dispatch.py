@@ -36,7 +36,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -51,6 +50,7 @@ from dispatch_tui.screens.dispatch_parts.record import TriageRecord
 from dispatch_tui.screens.dispatch_parts.roster_rows import ROSTER_COLUMNS, roster_rows
 from dispatch_tui.screens.dispatch_parts.rows import WORK_COLUMNS, SortBy, sort_tickets, work_row
 from dispatch_tui.screens.dispatch_parts.suggestion_list import MAX_PICK, SuggestionList
+from dispatch_tui.screens.rest_timer import RestTimer
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.services import dispatch, followup, suggestions
@@ -58,20 +58,25 @@ from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.dispatch import gate_state
 from dispatch_tui.services.dispatch_board import BoardTicket, DispatchData, PageKey, dispatch_data
 from dispatch_tui.store import StoreError
+from dispatch_tui.store.queries import DeskCounts
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
     from dispatch_tui.app import DispatchApp
 
-#: Seconds between gate checks: a ticket recorded by anyone closes the gate, and the
-#: banner should say so about as fast as the header's counts do.
-GATE_SECONDS = 2.0
 #: The suggestions follow the cursor once it has rested this long: ranking every
 #: technician (a worker reading the roster and the ticket) for each row passed while
 #: an arrow key is held was most of the cost of a key, for lists nobody read. The
 #: assign keys never use a stale ranking: they look up the ticket under the cursor, and
 #: a ranking still pending starts at once (see ``action_pick``).
 SUGGEST_SETTLE_SECONDS = 0.08
+
+
+#: The record (beside the list) follows the cursor once it has rested this long: ten
+#: lines of a ticket repainted for every row passed while an arrow key is held were
+#: most of a cursor move's cost, for records nobody read. A key that acts on the
+#: ticket under the cursor shows its record first (see ``_acting_on``).
+RECORD_SETTLE_SECONDS = 0.08
 
 
 #: Notification titles for the refusals a dispatcher can act on.
@@ -127,7 +132,8 @@ class DispatchScreen(DeskScreen):
         #: Ranked technicians per ticket id, for this load of the board.
         self._ranked: dict[int, list[Suggestion]] = {}
         #: The ranking waiting for the cursor to rest (see SUGGEST_SETTLE_SECONDS).
-        self._suggest_timer: Timer | None = None
+        self._suggest_rest = RestTimer(self, self._rank_selected)
+        self._record_rest = RestTimer(self, self._show_record)
         #: The page shown: it starts after this key (None: the first page).
         self._after: PageKey | None = None
         #: Set while the previous page is asked for: it ends before this key.
@@ -165,8 +171,9 @@ class DispatchScreen(DeskScreen):
     def on_mount(self) -> None:
         caption(self.query_one("#suggestions-scroll"), "Suggested technicians, best first")
         caption(self.query_one("#roster"), "Roster: now, open, queued h, utilisation (target 75%)")
-        self.set_interval(GATE_SECONDS, self._poll_gate)
-        self._poll_gate()
+        # No gate poll of its own: the header reads the same count every 2 s and on
+        # every change, and hands it over (counts_read).
+        self._check_gate()
         self.work_table.focus()
 
     def reload(self) -> None:
@@ -174,9 +181,10 @@ class DispatchScreen(DeskScreen):
         super().reload()
         self._check_gate()
 
-    def _poll_gate(self) -> None:
-        if self.is_active:
-            self._check_gate()
+    def counts_read(self, counts: DeskCounts) -> None:
+        """The header read the desk counts: a ticket recorded by anyone closes the gate,
+        and the banner says so as fast as the header's counts do."""
+        self.show_gate(GateState(counts.untriaged))
 
     @work(thread=True, exclusive=True, group="dispatch-gate", exit_on_error=False)
     def _check_gate(self) -> None:
@@ -302,33 +310,47 @@ class DispatchScreen(DeskScreen):
 
     def _selection_changed(self, *, rest: bool = False) -> None:
         """Show the record and the suggestions of the ticket under the cursor; with
-        ``rest`` (a cursor move), rank it only once the cursor rests there."""
-        self._cancel_pending_ranking()
+        ``rest`` (a cursor move), show its record and rank it only once the cursor rests
+        there."""
         item = self.selected()
-        self.query_one("#record", TriageRecord).show(item, self.shop_zone, datetime.now(UTC))
+        if rest:
+            self._record_rest.arm(RECORD_SETTLE_SECONDS)
+        else:
+            self._show_record()
         panel = self.query_one("#suggestions", SuggestionList)
         assign_key = self.key_for("dispatch.assign", "a")
         if item is None:
+            self._suggest_rest.cancel()
             panel.show([], assign_key)
             return
         ticket_id = item.ticket.id or 0
         if ticket_id in self._ranked:
+            self._suggest_rest.cancel()
             panel.show(self._ranked[ticket_id], assign_key)
             return
         panel.show(None, assign_key)
         if rest:
-            self._suggest_timer = self.set_timer(SUGGEST_SETTLE_SECONDS, self._rank_selected)
+            # Each move pushes the rest back; the timer is not restarted per key.
+            self._suggest_rest.arm(SUGGEST_SETTLE_SECONDS)
         else:
+            self._suggest_rest.cancel()
             self._suggest(ticket_id)
 
-    def _cancel_pending_ranking(self) -> None:
-        if self._suggest_timer is not None:
-            self._suggest_timer.stop()
-            self._suggest_timer = None
+    def _show_record(self) -> None:
+        self._record_rest.cancel()
+        self.query_one("#record", TriageRecord).show(
+            self.selected(), self.shop_zone, datetime.now(UTC)
+        )
+
+    def _acting_on(self) -> BoardTicket | None:
+        """The ticket under the cursor, its record shown now if the cursor just moved."""
+        if self._record_rest.pending:
+            self._show_record()
+        return self.selected()
 
     def _rank_selected(self) -> None:
         """Start ranking the ticket under the cursor now, unless it is ranked already."""
-        self._cancel_pending_ranking()
+        self._suggest_rest.cancel()
         item = self.selected()
         if item is not None and (item.ticket.id or 0) not in self._ranked:
             self._suggest(item.ticket.id or 0)
@@ -381,13 +403,13 @@ class DispatchScreen(DeskScreen):
         """Assign the marked tickets (or the highlighted one) to suggestion ``number``."""
         if self._gate_says_no():
             return
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             self.notify("Nothing waiting for a technician.", markup=False)
             return
         ranked = self._ranked.get(item.ticket.id or 0)
         if ranked is None:
-            if self._suggest_timer is not None:
+            if self._suggest_rest.pending:
                 # The cursor has not rested yet: rank this ticket now, not in 80 ms.
                 self._rank_selected()
             self.notify("Still working out the suggestions; try again in a moment.", markup=False)
@@ -440,7 +462,7 @@ class DispatchScreen(DeskScreen):
         self._show_work()
 
     def action_escalate(self, to: str) -> None:
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             return
         ticket = item.ticket
@@ -465,7 +487,7 @@ class DispatchScreen(DeskScreen):
         )
 
     def action_client_update(self) -> None:
-        item = self.selected()
+        item = self._acting_on()
         if item is None:
             return
         ticket_id = item.ticket.id or 0

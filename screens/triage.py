@@ -22,8 +22,7 @@ refresh, and a draft nobody typed into follows them.
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -33,7 +32,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
@@ -43,6 +41,7 @@ from dispatch_tui.rules import sla
 from dispatch_tui.rules.triage import describe
 from dispatch_tui.screens.base import DeskScreen
 from dispatch_tui.screens.cells import age, cell
+from dispatch_tui.screens.rest_timer import RestTimer
 from dispatch_tui.screens.triage_merge import changed_fields, rebase
 from dispatch_tui.screens.triage_state import Draft, Session, format_minutes, progress_text
 from dispatch_tui.screens.widgets.confirm import ConfirmScreen
@@ -54,11 +53,11 @@ from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
 from dispatch_tui.services import intake_views, settings, views
 from dispatch_tui.services.claims import Claim, active_claims
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.tickets import desk_counts, get_ticket
+from dispatch_tui.services.tickets import desk_counts, get_ticket, tickets_with_names
 from dispatch_tui.services.triage import apply_to_many, triage_ticket
 from dispatch_tui.store import StaleRecord, StoreError
 from dispatch_tui.store.changes import Changes
-from dispatch_tui.store.queries import TicketDetail, TicketRow
+from dispatch_tui.store.queries import TicketNames, TicketRow
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -103,9 +102,10 @@ class TriageData:
     skills: list[str]
     #: Other dispatchers' live claims on the listed tickets, by ticket id.
     claims: dict[int, Claim]
-    #: The first listed ticket as stored, read ahead with the queue at start so the
-    #: panel is filled in the first frame too (None on every later load).
-    first: TicketDetail | None = None
+    #: Every listed ticket as stored, by id, read with the queue in one statement: the
+    #: panel then shows the ticket under the cursor without a read (a worker and four
+    #: statements) per cursor move, and the first frame already has the first ticket.
+    tickets: dict[int, TicketNames] = field(default_factory=dict)
 
 
 def claim_text(claim: Claim | None) -> Text:
@@ -249,8 +249,7 @@ class TriageScreen(DeskScreen):
         self._saving = False
         self._defaults = {b.id: b.key for b in Binding.make_bindings(self.BINDINGS) if b.id}
         #: The row highlighted but not shown in the panel yet (see SHOW_SETTLE_SECONDS).
-        self._show_pending = False
-        self._show_timer: Timer | None = None
+        self._show_rest = RestTimer(self, lambda: self._select(self.queue.current_key))
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -298,12 +297,7 @@ class TriageScreen(DeskScreen):
 
     @classmethod
     def read_ahead(cls, desk: Desk) -> TriageData:
-        data = cls.fetch(desk)
-        # Gone meanwhile: the panel reads the ticket under the cursor itself, as later.
-        with contextlib.suppress(StoreError, DispatchError):
-            if data.items:
-                data = replace(data, first=get_ticket(desk, data.items[0].row.id))
-        return data
+        return cls.fetch(desk)
 
     @staticmethod
     def fetch(desk: Desk) -> TriageData:
@@ -320,9 +314,10 @@ class TriageScreen(DeskScreen):
             )
             for row in rows
         ]
-        held = active_claims(desk, [row.id for row in rows])
+        ids = [row.id for row in rows]
+        held = active_claims(desk, ids)
         claims = {ticket_id: c for ticket_id, c in held.items() if not c.mine}
-        return TriageData(items, waiting, policy, skills, claims)
+        return TriageData(items, waiting, policy, skills, claims, tickets_with_names(desk, ids))
 
     def live_changed(self, changes: list[Changes]) -> None:
         if self._saving:
@@ -363,11 +358,13 @@ class TriageScreen(DeskScreen):
     def show(self, data: TriageData) -> None:
         self._data = data
         self.session.forget_gone({item.row.id for item in data.items})
-        if data.first is not None:
-            first = data.first
-            self.session.open(
-                Draft.from_ticket(first.ticket, first.client, first.contact, self.shop_zone)
-            )
+        for ticket_id, found in data.tickets.items():
+            # A draft already open stays as it is (typed into, or forgotten by live
+            # refresh when someone else changed its ticket, and so read again here).
+            if ticket_id not in self.session.drafts:
+                self.session.open(
+                    Draft.from_ticket(found.ticket, found.client, found.contact, self.shop_zone)
+                )
         self.panel.set_policy(
             self.shop_zone, data.policy.priority, data.policy.categories, data.skills
         )
@@ -471,10 +468,7 @@ class TriageScreen(DeskScreen):
         # The claim at once (the App lets it settle before writing); the panel once the
         # cursor rests.
         self._hold(int(key) if self in self.app.screen_stack else None)
-        self._show_pending = True
-        if self._show_timer is not None:
-            self._show_timer.stop()
-        self._show_timer = self.set_timer(SHOW_SETTLE_SECONDS, self._show_now)
+        self._show_rest.arm(SHOW_SETTLE_SECONDS)
 
     def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
         # A click into the panel right after a cursor move: the panel must hold the
@@ -483,7 +477,7 @@ class TriageScreen(DeskScreen):
 
     def _show_now(self) -> None:
         """Show the ticket under the cursor now if a cursor move left it pending."""
-        if self._show_pending:
+        if self._show_rest.pending:
             self._select(self.queue.current_key)
 
     def _item(self, ticket_id: int) -> QueueItem | None:
@@ -502,10 +496,7 @@ class TriageScreen(DeskScreen):
         return head
 
     def _select(self, key: str | None) -> None:
-        self._show_pending = False
-        if self._show_timer is not None:
-            self._show_timer.stop()
-            self._show_timer = None
+        self._show_rest.cancel()
         # In view, even under a dialog: the ticket is still open on this desk.
         in_view = self in self.app.screen_stack
         self._hold(int(key) if key is not None and in_view else None)

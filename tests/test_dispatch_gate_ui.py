@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_helpers import settle
+from live_helpers import settle, until
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Static
 
 from dispatch_tui.app import DispatchApp
+from dispatch_tui.rules.gate import GateState
 from dispatch_tui.screens.dispatch import DispatchScreen
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.technicians import add_technician
@@ -115,3 +116,31 @@ def assigned_ids(desk: Desk) -> list[int]:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.assign")).all()
         assert not events
         return [t.id or 0 for t in tickets]
+
+
+async def test_the_banner_follows_the_headers_counts_without_a_poll_of_its_own(
+    gate_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The header reads the untriaged count every 2 s and on every change; the banner
+    # takes the gate from it rather than reading the same count on its own timer.
+    import dispatch_tui.screens.dispatch as dispatch_screen
+
+    checks: list[int] = []
+    original = dispatch_screen.gate_state
+
+    def counting(desk: Desk) -> GateState:
+        checks.append(1)
+        return original(desk)
+
+    monkeypatch.setattr(dispatch_screen, "gate_state", counting)
+    app = DispatchApp(gate_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.current_mode == "dispatch"
+        assert not banner(app).display
+        shown_with = len(checks)
+        with_desk(gate_db, lambda d: add_ticket(d, client="Acme Dental", summary="Server down"))
+        await until(pilot, lambda: banner(app).display)
+        assert "1 ticket waits" in str(banner(app).render())
+        await pilot.pause(2.5)  # longer than the header's poll, and than the old gate poll
+        assert len(checks) == shown_with

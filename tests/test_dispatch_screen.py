@@ -353,3 +353,41 @@ async def test_a_colleagues_assignment_keeps_the_page_and_the_cursor(
         await until(pilot, lambda: "Triaged, unassigned: 3" in work_caption(app))
         assert shown_ids(app) == second_page and cursor_id(app) == second_page[1]
         assert "showing 2-3" in work_caption(app)
+
+
+async def test_the_record_follows_a_resting_cursor_and_acting_shows_it_first(
+    board_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows passed while an arrow key is held do not repaint the record; the ticket the
+    cursor rests on shows, and a key that acts on the ticket shows its record first."""
+    import dispatch_tui.screens.dispatch as dispatch_screen
+    from dispatch_tui.screens.dispatch_parts.record import TriageRecord
+
+    def record(board: DispatchScreen) -> str:
+        return str(board.query_one("#record", TriageRecord).render())
+
+    app = DispatchApp(board_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        board = screen(app)
+        first = board.selected()
+        assert first is not None
+        assert f"#{first.ticket.id}  {first.ticket.summary}" in record(board)
+        # Pilot waits between keys; a long rest stands for keys faster than the rest.
+        monkeypatch.setattr(dispatch_screen, "RECORD_SETTLE_SECONDS", 60.0)
+        await pilot.press("down", "down")
+        resting = board.selected()
+        assert resting is not None and resting.ticket.id != first.ticket.id
+        assert f"#{first.ticket.id}  " in record(board)
+        # Escalating names the ticket under the cursor, and its record shows at once.
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert f"#{resting.ticket.id}  {resting.ticket.summary}" in record(board)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Once the cursor rests, the record follows without any key.
+        monkeypatch.setattr(dispatch_screen, "RECORD_SETTLE_SECONDS", 0.05)
+        await pilot.press("up")
+        above = board.selected()
+        assert above is not None
+        await until(pilot, lambda: f"#{above.ticket.id}  {above.ticket.summary}" in record(board))

@@ -881,3 +881,17 @@ def test_schedule_board_calls_as_core_rows_match_the_orm_calls(demo_desk: Desk) 
         assert board.calls == expected
         seen += len(expected)
     assert seen
+
+
+def test_tickets_with_names_in_one_statement_match_one_read_per_ticket(demo_desk: Desk) -> None:
+    from dispatch_tui.services.tickets import get_ticket, tickets_with_names
+
+    with demo_desk.db.read() as session:
+        ids = list(session.exec(select(Ticket.id).order_by(col(Ticket.id)).limit(60)).all())
+    found = tickets_with_names(demo_desk, [*ids, 10**9])  # an id that does not exist
+    assert sorted(found) == sorted(ids)
+    for ticket_id in ids:
+        one = get_ticket(demo_desk, ticket_id or 0)
+        batch = found[ticket_id or 0]
+        assert (batch.client, batch.contact) == (one.client, one.contact)
+        assert batch.ticket.model_dump() == one.ticket.model_dump()

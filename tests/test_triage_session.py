@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import settle
+from live_helpers import settle, until
 from sqlmodel import select
 from textual.message import Message
 from textual.notifications import Notify
@@ -325,3 +325,93 @@ async def test_a_key_right_after_a_move_acts_on_the_ticket_under_the_cursor(
         await pilot.click("#f-note")
         shown = screen.query_one("#panel", TriagePanel).draft  # not through screen.panel
         assert shown is not None and shown.ticket_id == first
+
+
+async def test_the_queue_load_reads_every_listed_ticket_for_the_panel(
+    queue_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One statement with the queue, not a worker and four reads per cursor move: moving
+    # onto a ticket never shown before reads nothing, and the panel shows it as stored.
+    first = add(queue_db, "Printer offline", hours_ago=3)
+    second = add(queue_db, "Scanner jams", hours_ago=2, contact=None)
+    third = add(queue_db, "VPN drops", hours_ago=1)
+    details: list[int] = []
+    original = TriageScreen._load_detail
+
+    def counting(screen: TriageScreen, ticket_id: int) -> None:
+        details.append(ticket_id)
+        original(screen, ticket_id)
+
+    monkeypatch.setattr(TriageScreen, "_load_detail", counting)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        assert set(screen.session.drafts) == {first, second, third}
+        await pilot.press("down")
+        await settle(app, pilot)
+        await until(pilot, lambda: screen.panel.draft is not None)
+        panel = screen.panel
+        assert panel.draft is not None and panel.draft.ticket_id == second
+        assert panel.query_one("#f-summary", Input).value == "Scanner jams"
+        assert panel.query_one("#f-client", Input).value == "Acme Dental"
+        assert panel.query_one("#f-contact", Input).value == ""
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert screen.panel.draft is not None and screen.panel.draft.ticket_id == third
+        assert screen.panel.query_one("#f-contact", Input).value == "Jo Park"
+        assert details == []
+
+
+async def test_another_dispatchers_edit_reaches_a_panel_read_with_the_queue(
+    queue_db: Path,
+) -> None:
+    # The drafts read with the queue follow the stored ticket while nobody typed in them.
+    add(queue_db, "Printer offline", hours_ago=2)
+    second = add(queue_db, "Scanner jams", hours_ago=1)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        assert screen.session.drafts[second].summary == "Scanner jams"
+        with_desk(queue_db, lambda d: update_triage_fields(d, second, summary="Scanner jams daily"))
+        await until(
+            pilot,
+            lambda: (
+                screen.session.drafts.get(second) is not None
+                and screen.session.drafts[second].summary == "Scanner jams daily"
+            ),
+        )
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert screen.panel.query_one("#f-summary", Input).value == "Scanner jams daily"
+
+
+async def test_showing_a_ticket_looks_up_no_completion(
+    queue_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Completions are for typing: filling the panel from a stored ticket asks nothing
+    # (each lookup was a worker, the client's and contact's a read of the desk).
+    add(queue_db, "Printer offline", hours_ago=2)
+    add(queue_db, "Scanner jams", hours_ago=1)
+    lookups: list[str] = []
+    original = triage_screen.intake_views.suggest_client
+
+    def counting(desk: Desk, value: str) -> str | None:
+        lookups.append(value)
+        return original(desk, value)
+
+    monkeypatch.setattr(triage_screen.intake_views, "suggest_client", counting)
+    app = DispatchApp(queue_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_triage(app, pilot)
+        await pilot.press("down")
+        await settle(app, pilot)
+        await pilot.press("up")
+        await settle(app, pilot)
+        assert screen.panel.query_one("#f-client", Input).value == "Acme Dental"
+        assert lookups == []
+        # Typing still completes.
+        await pilot.press("a", "ctrl+u")
+        await type_text(app, pilot, "acm")
+        assert lookups, "typing into the client field looked nothing up"
+        await until(pilot, lambda: screen.panel.query_one("#f-client", Input)._suggestion)
+        assert screen.panel.query_one("#f-client", Input)._suggestion == "Acme Dental"

@@ -57,6 +57,18 @@ class ListSuggester(Suggester):
         return None
 
 
+def fill(field: Input, value: str) -> None:
+    """Show a stored value in ``field``, the cursor at its end. Completions are for
+    typing: none is looked up for a value nobody typed (each lookup is a worker, and a
+    client's or contact's a read of the desk, for every field of every ticket shown)."""
+    suggester, field.suggester = field.suggester, None
+    try:
+        field.value = value
+    finally:
+        field.suggester = suggester
+    field.cursor_position = len(value)
+
+
 class CompletingInput(Input):
     """Tab takes the shown completion, then moves on, as shells and IDEs do."""
 

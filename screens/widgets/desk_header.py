@@ -128,6 +128,11 @@ class DeskHeader(Widget, can_focus=False):
     def _show_counts(self, counts: DeskCounts) -> None:
         self._last_error = None
         self._set_counts(counts_text(counts))
+        # The section may show more of the same figures (Dispatch's gate banner): one
+        # read every 2 s for both, not one each.
+        counts_read = getattr(self.screen, "counts_read", None)
+        if counts_read is not None:
+            counts_read(counts)
 
     def _set_counts(self, text: Text) -> None:
         # Every 2 s on every screen: a repaint of this line only, and only on a change.

@@ -25,6 +25,7 @@ from dispatch_tui.screens.widgets.completing_input import (
     DeskSuggester,
     ListSuggester,
     Lookup,
+    fill,
 )
 from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.textsafe import one_line, plain
@@ -172,8 +173,7 @@ class TriagePanel(Vertical):
             widget = self.query_one(f"#{widget_id}", Input)
             value = getattr(draft, attribute)
             if widget.value != value:
-                widget.value = value
-                widget.cursor_position = len(value)
+                fill(widget, value)
         self._update_subcategories()
         self.refresh_computed()
 
