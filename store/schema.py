@@ -179,6 +179,7 @@ _WIDENED_6 = (
     "ix_service_call_ticket",
 )
 
+
 def reorder_sla_index(conn: Connection) -> None:
     """Schema 7: the SLA report's covering index led by priority and the stamp's receipt
     (``ix_ticket_priority_sla``) instead of by arrival (``ix_ticket_created_sla``), and
@@ -205,6 +206,7 @@ def reorder_sla_index(conn: Connection) -> None:
         # Widened in place (same name, same leading column): one index, not two.
         conn.execute(text("DROP INDEX IF EXISTS ix_ticket_created"))
         conn.execute(text(f"CREATE INDEX ix_ticket_created ON ticket ({', '.join(arrival)})"))
+
 
 #: MIGRATIONS[n] upgrades a file from version n-1 to n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
