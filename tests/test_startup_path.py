@@ -172,6 +172,34 @@ async def test_new_screens_are_not_restyled_or_their_css_reparsed_on_first_resum
     assert first[4:] == [("TriageScreen", True)]
 
 
+async def test_a_section_css_is_parsed_alone_into_the_rules_a_full_parse_gives(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        stylesheet = app.stylesheet
+        reparses = Counter(stylesheet.reparse)
+        monkeypatch.setattr(stylesheet, "reparse", reparses.counting)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DispatchScreen)
+        # Textual would have parsed every source again for the new screen's file.
+        assert reparses.calls == 0
+        assert any(path.endswith("dispatch.tcss") for path, _ in stylesheet.source)
+        kept = [_rule(rule) for rule in stylesheet.rules]
+        monkeypatch.undo()
+        stylesheet.reparse()
+        assert [_rule(rule) for rule in stylesheet.rules] == kept
+
+
+def _rule(rule: Any) -> tuple[Any, ...]:
+    # Layouts compare by identity, so the values by their repr.
+    values = sorted((name, repr(value)) for name, value in rule.styles.get_rules().items())
+    return (rule.selectors, values, rule.is_default_rules, rule.tie_breaker)
+
+
 async def test_sla_catch_up_starts_after_the_first_section_is_up(
     desk_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
