@@ -8,6 +8,8 @@ tests, no sleeps but the spinner's own delay.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +200,22 @@ def _rule(rule: Any) -> tuple[Any, ...]:
     # Layouts compare by identity, so the values by their repr.
     values = sorted((name, repr(value)) for name, value in rule.styles.get_rules().items())
     return (rule.selectors, values, rule.is_default_rules, rule.tie_breaker)
+
+
+def test_tables_build_their_pydantic_validators_on_first_use_not_at_import() -> None:
+    # A fresh interpreter: in this one, other tests may have used the models already.
+    script = (
+        "from sqlmodel import SQLModel\n"
+        "from dispatch_tui.store import models\n"
+        "tables = [m.class_ for m in SQLModel._sa_registry.mappers]\n"
+        "assert len(tables) == len(SQLModel.metadata.tables), tables\n"
+        "assert not [t for t in tables if t.__pydantic_complete__], 'built at import'\n"
+        "ticket = models.Ticket(client_id=1, summary='Printer offline')\n"
+        "assert ticket.model_dump()['summary'] == 'Printer offline'\n"
+        "assert models.Ticket.model_validate({'client_id': 2, 'summary': 'x'}).client_id == 2\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 async def test_sla_catch_up_starts_after_the_first_section_is_up(
