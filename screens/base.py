@@ -205,9 +205,12 @@ class DeskScreen(Screen[None]):
         self._resumed = True
         ahead = cast("DispatchApp", self.app).take_read_ahead(self)
         if ahead is not NOT_READ:
-            # Handled here, before this resume lays out and paints the screen, so the
-            # first frame already shows the data; the same path as a finished load.
-            self.on_desk_screen_loaded(self.Loaded(ahead))
+            # Shown right after Textual's own handling of this resume, which lays the
+            # screen out, and before anything is painted: the first frame shows the
+            # data, and the tables know their width as they are filled (fitting a
+            # table before that meant fitting and laying it out again after the first
+            # frame). The same path as a finished load.
+            self.call_next(self.on_desk_screen_loaded, self.Loaded(ahead))
             return
         # Another dispatcher may have changed things while this screen was hidden.
         self.reload()

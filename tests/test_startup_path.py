@@ -100,6 +100,54 @@ async def test_first_section_shows_the_data_read_with_the_desk(
         assert panel.query_one("#f-summary", Input).value == "Printer offline"
 
 
+async def test_first_section_is_filled_laid_out_and_its_rows_measured_at_once(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "A summary long enough to be cut to the width of the queue " * 3)
+    original_show = TriageScreen.show
+    seen: list[tuple[int, int]] = []
+
+    def show(screen: TriageScreen, data: Any) -> None:
+        original_show(screen, data)
+        queue = screen.query_one("#queue", KeyedTable)
+        # Laid out already: the summary is cut to the table's width as it is filled,
+        # not again once the table learns it; and its rows are measured (header + 1).
+        seen.append((queue.scrollable_content_region.width, queue.virtual_size.height))
+
+    monkeypatch.setattr(TriageScreen, "show", show)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        queue = app.screen.query_one("#queue", KeyedTable)
+        assert seen == [(queue.scrollable_content_region.width, 2)]
+        assert seen[0][0] > 0
+        summary = queue.get_row_at(0)[-1]
+        assert summary.plain.endswith("…")
+
+
+async def test_an_empty_first_queue_does_not_keep_the_focus(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    original_fetch = TriageScreen.fetch
+
+    def triaged_meanwhile(desk: Desk) -> Any:
+        # Counted as waiting when the desk opened, triaged by someone before the read.
+        data = original_fetch(desk)
+        return type(data)([], 0, data.policy, data.skills, {})
+
+    monkeypatch.setattr(TriageScreen, "fetch", staticmethod(triaged_meanwhile))
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, TriageScreen)
+        queue = app.screen.query_one("#queue", KeyedTable)
+        # Hidden as the data shows, after Textual focused it: the focus goes with it
+        # (when the data was shown before the first layout, the hidden queue kept it).
+        assert not queue.display
+        assert app.screen.focused is None
+
+
 async def test_a_later_showing_loads_again_once(
     desk_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
