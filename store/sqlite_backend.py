@@ -13,7 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.request import pathname2url
+from urllib.parse import quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -42,6 +42,22 @@ QUICK_CHECK_AT_OPEN_MAX_BYTES = 8 * 1024 * 1024
 #: Page cache per connection, in KiB (SQLite's default is 2000). A few connections are
 #: pooled, so the worst case is a few times this; it fills only with pages read.
 PAGE_CACHE_KIB = 8192
+
+
+def pathname2url(path: str) -> str:
+    """``urllib.request.pathname2url``, for the ``file:`` URIs sqlite3 opens.
+
+    Importing urllib.request brings in its HTTP client and mail parsing, a few
+    milliseconds at every start before the file can be opened. On POSIX it quotes
+    the path (a leading "//" would read as a host, so it is kept as a path); Windows
+    has its own rules, in the same small module urllib.request uses.
+    """
+    if os.name == "nt":
+        from nturl2path import pathname2url as nt_pathname2url
+
+        return nt_pathname2url(path)
+    quoted = quote(path)
+    return "//" + quoted if quoted.startswith("//") else quoted
 
 
 def _readonly_reason(path: Path) -> str | None:

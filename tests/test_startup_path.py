@@ -8,6 +8,8 @@ tests, no sleeps but the spinner's own delay.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,54 @@ async def test_first_section_shows_the_data_read_with_the_desk(
         assert panel.query_one("#f-summary", Input).value == "Printer offline"
 
 
+async def test_first_section_is_filled_laid_out_and_its_rows_measured_at_once(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "A summary long enough to be cut to the width of the queue " * 3)
+    original_show = TriageScreen.show
+    seen: list[tuple[int, int]] = []
+
+    def show(screen: TriageScreen, data: Any) -> None:
+        original_show(screen, data)
+        queue = screen.query_one("#queue", KeyedTable)
+        # Laid out already: the summary is cut to the table's width as it is filled,
+        # not again once the table learns it; and its rows are measured (header + 1).
+        seen.append((queue.scrollable_content_region.width, queue.virtual_size.height))
+
+    monkeypatch.setattr(TriageScreen, "show", show)
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        queue = app.screen.query_one("#queue", KeyedTable)
+        assert seen == [(queue.scrollable_content_region.width, 2)]
+        assert seen[0][0] > 0
+        summary = queue.get_row_at(0)[-1]
+        assert summary.plain.endswith("…")
+
+
+async def test_an_empty_first_queue_does_not_keep_the_focus(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    original_fetch = TriageScreen.fetch
+
+    def triaged_meanwhile(desk: Desk) -> Any:
+        # Counted as waiting when the desk opened, triaged by someone before the read.
+        data = original_fetch(desk)
+        return type(data)([], 0, data.policy, data.skills, {})
+
+    monkeypatch.setattr(TriageScreen, "fetch", staticmethod(triaged_meanwhile))
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, TriageScreen)
+        queue = app.screen.query_one("#queue", KeyedTable)
+        # Hidden as the data shows, after Textual focused it: the focus goes with it
+        # (when the data was shown before the first layout, the hidden queue kept it).
+        assert not queue.display
+        assert app.screen.focused is None
+
+
 async def test_a_later_showing_loads_again_once(
     desk_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,6 +220,50 @@ async def test_new_screens_are_not_restyled_or_their_css_reparsed_on_first_resum
         ("DispatchScreen", False),
     ]
     assert first[4:] == [("TriageScreen", True)]
+
+
+async def test_a_section_css_is_parsed_alone_into_the_rules_a_full_parse_gives(
+    desk_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(desk_db, "Printer offline")
+    app = DispatchApp(desk_db, actor="Alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        stylesheet = app.stylesheet
+        reparses = Counter(stylesheet.reparse)
+        monkeypatch.setattr(stylesheet, "reparse", reparses.counting)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DispatchScreen)
+        # Textual would have parsed every source again for the new screen's file.
+        assert reparses.calls == 0
+        assert any(path.endswith("dispatch.tcss") for path, _ in stylesheet.source)
+        kept = [_rule(rule) for rule in stylesheet.rules]
+        monkeypatch.undo()
+        stylesheet.reparse()
+        assert [_rule(rule) for rule in stylesheet.rules] == kept
+
+
+def _rule(rule: Any) -> tuple[Any, ...]:
+    # Layouts compare by identity, so the values by their repr.
+    values = sorted((name, repr(value)) for name, value in rule.styles.get_rules().items())
+    return (rule.selectors, values, rule.is_default_rules, rule.tie_breaker)
+
+
+def test_tables_build_their_pydantic_validators_on_first_use_not_at_import() -> None:
+    # A fresh interpreter: in this one, other tests may have used the models already.
+    script = (
+        "from sqlmodel import SQLModel\n"
+        "from dispatch_tui.store import models\n"
+        "tables = [m.class_ for m in SQLModel._sa_registry.mappers]\n"
+        "assert len(tables) == len(SQLModel.metadata.tables), tables\n"
+        "assert not [t for t in tables if t.__pydantic_complete__], 'built at import'\n"
+        "ticket = models.Ticket(client_id=1, summary='Printer offline')\n"
+        "assert ticket.model_dump()['summary'] == 'Printer offline'\n"
+        "assert models.Ticket.model_validate({'client_id': 2, 'summary': 'x'}).client_id == 2\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 async def test_sla_catch_up_starts_after_the_first_section_is_up(

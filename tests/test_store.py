@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -215,3 +217,28 @@ def test_write_lock_held_past_timeout_is_a_clear_error(db_path: Path) -> None:
         holder.close()
     with impatient.read() as session:
         assert session.get(Client, 1) is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/tmp/a b/c#d?e%f.db", "/srv/ü/x.db", "/x;y=z&w/a+b~c.db", "/plain/t.db"]
+)
+def test_file_uris_quote_paths_as_urllib_does(path: str) -> None:
+    from urllib.request import pathname2url as urllib_pathname2url
+
+    from dispatch_tui.store.sqlite_backend import pathname2url
+
+    assert pathname2url(path) == urllib_pathname2url(path)
+
+
+def test_opening_a_file_does_not_import_urllib_request() -> None:
+    # A fresh interpreter: it brings its HTTP client and mail parsing to every start.
+    script = (
+        "import sys, tempfile, pathlib\n"
+        "from dispatch_tui.store import Database\n"
+        "folder = pathlib.Path(tempfile.mkdtemp())\n"
+        "Database(folder / 'a b#1.db', create=True).dispose()\n"
+        "Database(folder / 'a b#1.db').dispose()\n"
+        "assert 'urllib.request' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

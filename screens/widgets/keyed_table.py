@@ -102,3 +102,24 @@ class KeyedTable(DataTable[Text]):
                     self.add_row(*cells, key=key)
             if keep is not None and keep in wanted:
                 self.move_cursor(row=self.get_row_index(keep))
+        self._measure_new_rows()
+
+    def _measure_new_rows(self) -> None:
+        """Measure the rows just added now, rather than when the table is next idle.
+
+        DataTable measures new rows in its idle handler, which comes after the next
+        frame: a table filled before its screen's first frame was drawn without its
+        rows measured, then laid out and drawn again (about a sixth of showing the
+        first section). Private DataTable state, read with defaults: a Textual that
+        renames it only loses the saving, never the rows.
+        """
+        if not getattr(self, "_require_update_dimensions", False):
+            return
+        new_rows = getattr(self, "_new_rows", None)
+        update = getattr(self, "_update_dimensions", None)
+        if not isinstance(new_rows, set) or not callable(update):
+            return
+        self._require_update_dimensions = False
+        measured = new_rows.copy()
+        new_rows.clear()
+        update(measured)
