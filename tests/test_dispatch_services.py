@@ -244,3 +244,32 @@ def test_a_board_page_read_again_follows_on_after_assignments(
     last = dispatch_board.dispatch_data(desk, after=second.after)
     assert [b.ticket.id for b in last.tickets] == [ids[2]]
     assert (last.after, last.next_after, last.waiting) == (None, None, 1)
+
+
+def test_the_board_reads_its_roster_thresholds_with_the_policy(desk: Desk, techs: None) -> None:
+    # The roster's utilisation thresholds come in the policy's statement: one read of
+    # the setting table a refresh, and a change made since is on the next one.
+    from sqlalchemy import event
+
+    from dispatch_tui.services import settings, timesheets
+
+    settings.set_shop_timezone(desk, "Europe/Berlin")
+    timesheets.set_utilization_thresholds(desk, target=0.6, high=0.9, low=0.3)
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(desk.db.engine, "before_cursor_execute", keep)
+    try:
+        data = dispatch_board.dispatch_data(desk)
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", keep)
+    assert len([s for s in seen if "FROM setting" in s]) == 1
+    assert data.roster == roster.roster(desk)
+    assert data.roster.target == 0.6
+    assert str(data.roster.week) == str(
+        timesheets.current_week(settings.parse_timezone("Europe/Berlin"))
+    )
+    timesheets.set_utilization_thresholds(desk, target=0.8)
+    assert dispatch_board.dispatch_data(desk).roster.target == 0.8

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.rules import gate
 from dispatch_tui.rules.priority import PRIORITY_RANK
-from dispatch_tui.services import followup, settings, sla
+from dispatch_tui.services import followup, settings, sla, timesheets
 from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
@@ -261,11 +261,14 @@ def dispatch_data(
             # page there is, so the dispatcher is never left on an empty one.
             after = page_start_before(session, after)
             untriaged, waiting, before, rows = _page(session, after)
-        policy = settings.load_policy(session)
+        # The roster's utilisation thresholds come in the policy's statement.
+        policy, stored = settings.load_policy_with(session, timesheets.THRESHOLD_KEYS)
         # In the same transaction: one connection for the whole screen, and the
         # roster's loads agree with the board it sits beside. Its time zone and
         # holidays are the policy's, just read.
-        board_roster = roster_in(session, now, read_staff(session, policy))
+        board_roster = roster_in(
+            session, now, read_staff(session, policy), timesheets.thresholds_from(stored)
+        )
     left = sla.minutes_left(policy, [t for t, _, _, _ in rows], now)
     items = [
         BoardTicket(ticket, client, contact, left.get(ticket.id or 0), updated)
