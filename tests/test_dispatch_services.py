@@ -244,3 +244,62 @@ def test_a_board_page_read_again_follows_on_after_assignments(
     last = dispatch_board.dispatch_data(desk, after=second.after)
     assert [b.ticket.id for b in last.tickets] == [ids[2]]
     assert (last.after, last.next_after, last.waiting) == (None, None, 1)
+
+
+def test_the_board_reads_its_roster_thresholds_with_the_policy(desk: Desk, techs: None) -> None:
+    # The roster's utilisation thresholds come in the policy's statement: one read of
+    # the setting table a refresh, and a change made since is on the next one.
+    from sqlalchemy import event
+
+    from dispatch_tui.services import settings, timesheets
+
+    settings.set_shop_timezone(desk, "Europe/Berlin")
+    timesheets.set_utilization_thresholds(desk, target=0.6, high=0.9, low=0.3)
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(desk.db.engine, "before_cursor_execute", keep)
+    try:
+        data = dispatch_board.dispatch_data(desk)
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", keep)
+    assert len([s for s in seen if "FROM setting" in s]) == 1
+    assert data.roster == roster.roster(desk)
+    assert data.roster.target == 0.6
+    assert str(data.roster.week) == str(
+        timesheets.current_week(settings.parse_timezone("Europe/Berlin"))
+    )
+    timesheets.set_utilization_thresholds(desk, target=0.8)
+    assert dispatch_board.dispatch_data(desk).roster.target == 0.8
+
+
+def test_a_board_page_and_its_counts_are_one_statement(
+    desk: Desk, techs: None, small_pages: int
+) -> None:
+    # The gate's count, the waiting tickets and those before the page ride on the
+    # page's rows; a board with no row to carry them still counts right.
+    from sqlalchemy import event
+
+    add_ticket(desk, client="Northwind", summary="untriaged")
+    empty = dispatch_board.dispatch_data(desk)
+    assert (empty.gate.untriaged, empty.waiting, empty.before, empty.tickets) == (1, 0, 0, [])
+    ids = [triaged(desk, f"job {n}") for n in range(5)]
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(desk.db.engine, "before_cursor_execute", keep)
+    try:
+        first = dispatch_board.dispatch_data(desk)
+        second = dispatch_board.dispatch_data(desk, after=first.next_after)
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", keep)
+    pages = [s for s in seen if "ticket.summary" in s]
+    assert len(pages) == 2
+    assert [s for s in seen if "count(" in s and "ticket.status = " in s] == pages
+    assert (first.gate.untriaged, first.waiting, first.before) == (1, 5, 0)
+    assert (second.gate.untriaged, second.waiting, second.before) == (1, 5, 3)
+    assert [b.ticket.id for b in second.tickets] == ids[3:]

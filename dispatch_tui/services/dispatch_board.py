@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.rules import gate
 from dispatch_tui.rules.priority import PRIORITY_RANK
-from dispatch_tui.services import followup, settings, sla
+from dispatch_tui.services import followup, settings, sla, timesheets
 from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
@@ -145,7 +145,7 @@ def _after_key() -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=8)
-def _work_query(limit: int, keyed: bool = False) -> Select:
+def _work_query(limit: int, keyed: bool = False, counted: bool = False) -> Select:
     # Built once: constructing the CASE and its cache key cost about as much as
     # running the query. Statements are immutable, so threads can share one.
     # Which tickets make the page is decided on ix_ticket_tech_status_priority alone
@@ -162,8 +162,12 @@ def _work_query(limit: int, keyed: bool = False) -> Select:
         .where(Note.ticket_id == Ticket.id, Note.kind == NoteKind.CLIENT.value)
         .scalar_subquery()
     )
+    # ``counted``: the counts of ``_counts_query`` follow on every row, as uncorrelated
+    # scalar subqueries (run once, not per row): the page and its counts in one
+    # statement, one fewer a refresh. An empty page has no row to carry them.
+    counts = _counts_query(keyed).selected_columns if counted else []
     return (
-        select(*_WORK_COLUMNS, Client.name, Contact.name, last_update)
+        select(*_WORK_COLUMNS, Client.name, Contact.name, last_update, *counts)
         .join(Client, Client.id == Ticket.client_id)
         .join(Contact, Contact.id == Ticket.contact_id, isouter=True)
         .where(col(Ticket.id).in_(chosen))
@@ -208,11 +212,18 @@ def _work(
     session: Session, limit: int = PAGE_SIZE, after: PageKey | None = None
 ) -> list[tuple[WorkTicket, str, str | None, datetime | None]]:
     """``unassigned_work`` with each ticket's last client update (None: never)."""
-    width = len(_WORK_COLUMNS)
-    query = _work_query(limit, after is not None)
+    return _work_rows(_read_work(session, limit, after))
+
+
+def _read_work(session: Session, limit: int, after: PageKey | None, counted: bool = False) -> list:
+    query = _work_query(limit, after is not None, counted)
     params = {} if after is None else _key_params(after)
     # Core rows, not the ORM's: no entities are wanted, and its row processing doubles the cost.
-    rows = connection_for(session).execute(query, params).all()
+    return connection_for(session).execute(query, params).all()
+
+
+def _work_rows(rows: list) -> list[tuple[WorkTicket, str, str | None, datetime | None]]:
+    width = len(_WORK_COLUMNS)
     found = [
         (
             WorkTicket._make(row[:width]),
@@ -261,11 +272,14 @@ def dispatch_data(
             # page there is, so the dispatcher is never left on an empty one.
             after = page_start_before(session, after)
             untriaged, waiting, before, rows = _page(session, after)
-        policy = settings.load_policy(session)
+        # The roster's utilisation thresholds come in the policy's statement.
+        policy, stored = settings.load_policy_with(session, timesheets.THRESHOLD_KEYS)
         # In the same transaction: one connection for the whole screen, and the
         # roster's loads agree with the board it sits beside. Its time zone and
         # holidays are the policy's, just read.
-        board_roster = roster_in(session, now, read_staff(session, policy))
+        board_roster = roster_in(
+            session, now, read_staff(session, policy), timesheets.thresholds_from(stored)
+        )
     left = sla.minutes_left(policy, [t for t, _, _, _ in rows], now)
     items = [
         BoardTicket(ticket, client, contact, left.get(ticket.id or 0), updated)
@@ -288,10 +302,14 @@ def _page(
     session: Session, after: PageKey | None
 ) -> tuple[int, int, int, list[tuple[WorkTicket, str, str | None, datetime | None]]]:
     """(new tickets, waiting tickets, waiting before ``after``, the page's rows)."""
-    conn = connection_for(session)
-    if after is None:
-        untriaged, waiting = conn.execute(_counts_query(False)).one()
-        before = 0
+    rows = _read_work(session, PAGE_SIZE, after, counted=True)
+    parts = len(_counts_query(after is not None).selected_columns)
+    if rows:
+        counts = tuple(rows[0][-parts:])
     else:
-        untriaged, waiting, before = conn.execute(_counts_query(True), _key_params(after)).one()
-    return untriaged, waiting, before, _work(session, PAGE_SIZE, after)
+        params = {} if after is None else _key_params(after)
+        counts = tuple(
+            connection_for(session).execute(_counts_query(after is not None), params).one()
+        )
+    untriaged, waiting, before = counts if after is not None else (*counts, 0)
+    return untriaged, waiting, before, _work_rows(rows)

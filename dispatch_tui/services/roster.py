@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from dispatch_tui.rules.holidays import closed_dates
 from dispatch_tui.rules.schedule import Absence
-from dispatch_tui.rules.utilization import FLAG_TEXT, Flag
+from dispatch_tui.rules.utilization import FLAG_TEXT, Flag, Thresholds
 from dispatch_tui.rules.workhours import clip, merge, subtract, total_hours, working_intervals
 from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
@@ -256,11 +256,17 @@ def roster(desk: Desk, now: datetime | None = None) -> Roster:
         return roster_in(session, now)
 
 
-def roster_in(session: Session, now: datetime | None = None, staff: Staff | None = None) -> Roster:
+def roster_in(
+    session: Session,
+    now: datetime | None = None,
+    staff: Staff | None = None,
+    thresholds: Thresholds | None = None,
+) -> Roster:
     """``roster`` inside the caller's transaction (the Dispatch screen reads it with
     its board). Loads and utilisation share one read of the technicians, the time
     zone and the holidays, and see the same snapshot; ``staff`` when the caller has
-    read them already."""
+    read them already; ``thresholds`` likewise (the Dispatch screen reads them with
+    its policy)."""
     staff = staff or read_staff(session)
     # The week as ``utilization_in`` picks it; its absences are read once here and
     # today's (for the loads) are taken from them: the roster read them twice.
@@ -268,7 +274,7 @@ def roster_in(session: Session, now: datetime | None = None, staff: Staff | None
     start, end = timesheets.absence_window(week, staff.zone)
     away = absences_by_tech(session, staff.tech_ids, start, end)
     loads = tech_loads(session, now, staff, (start, end, away))
-    report = timesheets.utilization_in(session, week, staff, away=away)
+    report = timesheets.utilization_in(session, week, staff, away=away, thresholds=thresholds)
     usage = {row.tech_id: row for row in report.rows}
     rows = []
     for load in loads:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from dispatch_tui.errors import InvalidInput
@@ -196,6 +196,24 @@ def load_policy(session: Executor) -> ShopPolicy:
     # the file); only building the objects from what was read is remembered.
     rows = connection_for(session).execute(_READ_POLICY).all()
     return _policy_from(tuple(sorted((key, value) for key, value in rows)), holiday_rows(session))
+
+
+def load_policy_with(session: Executor, keys: tuple[str, ...]) -> tuple[ShopPolicy, dict[str, str]]:
+    """``load_policy``, and the stored texts of ``keys`` (other settings the caller
+    needs; a key not set is absent) from the same statement: the Dispatch screen reads
+    the roster's utilisation thresholds with the policy, one statement fewer a refresh."""
+    rows = connection_for(session).execute(_read_settings(keys)).all()
+    policy = tuple(sorted((key, value) for key, value in rows if key in _POLICY_KEYS))
+    return _policy_from(policy, holiday_rows(session)), {k: v for k, v in rows if k in keys}
+
+
+@lru_cache(maxsize=4)
+def _read_settings(keys: tuple[str, ...]) -> Select:
+    # Built once per set of keys, like _READ_POLICY (fixed parameters, no expanding IN).
+    wanted = _POLICY_KEYS + tuple(key for key in keys if key not in _POLICY_KEYS)
+    return select(Setting.key, Setting.value).where(
+        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(wanted)])
+    )
 
 
 @lru_cache(maxsize=8)

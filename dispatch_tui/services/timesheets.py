@@ -46,6 +46,7 @@ from dispatch_tui.store.types import utcnow
 UTILIZATION_TARGET = "utilization_target"
 UTILIZATION_HIGH = "utilization_high"
 UTILIZATION_LOW = "utilization_low"
+THRESHOLD_KEYS = (UTILIZATION_TARGET, UTILIZATION_HIGH, UTILIZATION_LOW)
 
 #: One entry covers at most a day; longer is a typo (7.5 typed as 75).
 MAX_ENTRY_HOURS = 24.0
@@ -285,12 +286,17 @@ def set_billable(
 
 def thresholds_in(session: Session) -> Thresholds:
     """``utilization_thresholds`` inside the caller's transaction."""
-    default = Thresholds()
     # The three settings in one query (read_setting would run one each, and a key
     # that is not set, the usual case, is not remembered by the session).
-    rows = connection_for(session).execute(_thresholds_query()).all()
+    return thresholds_from(dict(connection_for(session).execute(_thresholds_query()).all()))
+
+
+def thresholds_from(stored_text: Mapping[str, str]) -> Thresholds:
+    """The thresholds from the stored texts of ``THRESHOLD_KEYS`` (a key not set is
+    absent), read by the caller in its transaction."""
+    default = Thresholds()
     try:
-        stored = {key: json.loads(value) for key, value in rows}
+        stored = {key: json.loads(value) for key, value in stored_text.items()}
         return Thresholds(
             target=float(stored.get(UTILIZATION_TARGET, default.target)),
             high=float(stored.get(UTILIZATION_HIGH, default.high)),
@@ -304,9 +310,8 @@ def thresholds_in(session: Session) -> Thresholds:
 def _thresholds_query() -> Select:
     # Built once and run as Core: see _sums_query. The keys are fixed parameters, not
     # an IN list of values, which SQLAlchemy renders into the SQL again at every run.
-    keys = (UTILIZATION_TARGET, UTILIZATION_HIGH, UTILIZATION_LOW)
     return select(Setting.key, Setting.value).where(
-        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(keys)])
+        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(THRESHOLD_KEYS)])
     )
 
 
@@ -414,11 +419,13 @@ def utilization_in(
     staff: Staff | None = None,
     *,
     away: Mapping[int, list[Absence]] | None = None,
+    thresholds: Thresholds | None = None,
 ) -> UtilizationReport:
     """``utilization_report`` inside the caller's transaction; ``staff`` when the caller
     has read it already (the roster), so it is read once; ``away`` likewise: every
     active technician's absences over ``absence_window(week)``, read in this
-    transaction (the roster shares them with its loads)."""
+    transaction (the roster shares them with its loads); ``thresholds`` likewise, when
+    the caller has read them in this transaction (``thresholds_from``)."""
     staff = staff or read_staff(session)
     zone = staff.zone
     if week is None:
@@ -428,7 +435,7 @@ def utilization_in(
             week = IsoWeek.parse(week)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-    thresholds = thresholds_in(session)
+    thresholds = thresholds or thresholds_in(session)
     start, end = week.bounds(zone)
     ids = staff.tech_ids
     # One aggregate row per technician, whatever the number of entries.
