@@ -22,7 +22,11 @@ from bench.stats import median, p95
 
 #: query -> candidate "module:function" names, best first.
 QUERIES: dict[str, list[str]] = {
-    "triage queue": ["dispatch_tui.services.views:triage_queue"],
+    "triage queue": [
+        # Everything the Triage screen reads at a showing, not the queue alone.
+        "dispatch_tui.services.triage_board:triage_data",
+        "dispatch_tui.services.views:triage_queue",
+    ],
     # What the Dispatch screen's fetch runs: the board, gate, SLA order and roster.
     "dispatch queue": ["dispatch_tui.services.dispatch_board:dispatch_data"],
     "roster": [

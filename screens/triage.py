@@ -22,7 +22,7 @@ refresh, and a draft nobody typed into follows them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -50,14 +50,14 @@ from dispatch_tui.screens.widgets.desk_header import error_line
 from dispatch_tui.screens.widgets.keyed_table import KeyedTable
 from dispatch_tui.screens.widgets.quiet_update import show_text
 from dispatch_tui.screens.widgets.triage_panel import TriagePanel, head_text
-from dispatch_tui.services import intake_views, settings, views
-from dispatch_tui.services.claims import Claim, active_claims
+from dispatch_tui.services import intake_views
+from dispatch_tui.services.claims import Claim
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.tickets import desk_counts, get_ticket, tickets_with_names
+from dispatch_tui.services.tickets import get_ticket
 from dispatch_tui.services.triage import apply_to_many, triage_ticket
+from dispatch_tui.services.triage_board import QueueItem, TriageData, triage_data
 from dispatch_tui.store import StaleRecord, StoreError
 from dispatch_tui.store.changes import Changes
-from dispatch_tui.store.queries import TicketNames, TicketRow
 from dispatch_tui.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -84,28 +84,6 @@ SAVE_GROUP = "triage-save"
 #: the ticket under the cursor first (see ``panel``), so no key ever reaches a stale one.
 SHOW_SETTLE_SECONDS = 0.08
 MARK = "●"
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    row: TicketRow
-    #: The first-response clock, or None when it is already met (a call-back).
-    clock: sla.ClockState | None
-
-
-@dataclass(frozen=True)
-class TriageData:
-    items: list[QueueItem]
-    #: Every ticket waiting, which may be more than the list holds.
-    waiting: int
-    policy: settings.ShopPolicy
-    skills: list[str]
-    #: Other dispatchers' live claims on the listed tickets, by ticket id.
-    claims: dict[int, Claim]
-    #: Every listed ticket as stored, by id, read with the queue in one statement: the
-    #: panel then shows the ticket under the cursor without a read (a worker and four
-    #: statements) per cursor move, and the first frame already has the first ticket.
-    tickets: dict[int, TicketNames] = field(default_factory=dict)
 
 
 def claim_text(claim: Claim | None) -> Text:
@@ -302,22 +280,7 @@ class TriageScreen(DeskScreen):
     @staticmethod
     def fetch(desk: Desk) -> TriageData:
         # Static: it reads the desk alone, so the App can read it before the screen exists.
-        rows = views.triage_queue(desk)
-        waiting = desk_counts(desk).untriaged
-        policy = settings.shop_policy(desk)
-        skills = intake_views.known_skills(desk)
-        now = datetime.now(UTC)
-        items = [
-            QueueItem(
-                row,
-                sla.next_breach(sla.TicketTimes(row.created_at), now, policy.calendar, policy.sla),
-            )
-            for row in rows
-        ]
-        ids = [row.id for row in rows]
-        held = active_claims(desk, ids)
-        claims = {ticket_id: c for ticket_id, c in held.items() if not c.mine}
-        return TriageData(items, waiting, policy, skills, claims, tickets_with_names(desk, ids))
+        return triage_data(desk)
 
     def live_changed(self, changes: list[Changes]) -> None:
         if self._saving:

@@ -32,7 +32,7 @@ from dispatch_tui.services.availability import (
     add_out_of_office,
     read_staff,
 )
-from dispatch_tui.store import Database, schema
+from dispatch_tui.store import Database, queries, schema
 from dispatch_tui.store.models import OPEN_STATUSES, ServiceCall, Status, Ticket
 from dispatch_tui.store.types import utcnow
 
@@ -884,11 +884,13 @@ def test_schedule_board_calls_as_core_rows_match_the_orm_calls(demo_desk: Desk) 
 
 
 def test_tickets_with_names_in_one_statement_match_one_read_per_ticket(demo_desk: Desk) -> None:
-    from dispatch_tui.services.tickets import get_ticket, tickets_with_names
+    from dispatch_tui.services.tickets import get_ticket
 
     with demo_desk.db.read() as session:
         ids = list(session.exec(select(Ticket.id).order_by(col(Ticket.id)).limit(60)).all())
-    found = tickets_with_names(demo_desk, [*ids, 10**9])  # an id that does not exist
+        # An id that does not exist is left out.
+        rows = queries.tickets_with_names(session, [*ids, 10**9])
+    found = {row.ticket.id or 0: row for row in rows}
     assert sorted(found) == sorted(ids)
     for ticket_id in ids:
         one = get_ticket(demo_desk, ticket_id or 0)

@@ -372,3 +372,49 @@ def test_queue_clocks_use_the_shop_calendar(desk: Desk) -> None:
     assert state.minutes_left == 15 and state.due_at == tuesday.replace(hour=9)
     triaged = sla.clocks(settings.shop_policy(desk), [load(desk, done)])[done]
     assert triaged is not None and triaged.clock == "engagement"
+
+
+# -- services/triage_board: what the Triage screen reads, in one transaction -------------
+
+
+def test_triage_board_reads_everything_the_screen_shows_in_one_transaction(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dispatch_tui.services import claims, views
+    from dispatch_tui.services.technicians import add_technician
+    from dispatch_tui.services.tickets import get_ticket
+    from dispatch_tui.services.triage_board import triage_data
+
+    add_technician(desk, name="Dana Reyes", tier=2, skills="Printers, networking")
+    older = new_ticket(desk, summary="Printer jams")
+    theirs = new_ticket(desk, summary="VPN drops", contact=None)
+    mine = new_ticket(desk, summary="Mail down")
+    triage.triage_ticket(desk, new_ticket(desk, summary="Already done"), **FULL)
+    claims.claim(Desk(desk.db, "bob"), theirs)
+    claims.claim(desk, mine)
+
+    reads = 0
+    opened = type(desk.db).read
+
+    def counting(self: object) -> object:
+        nonlocal reads
+        reads += 1
+        return opened(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(desk.db), "read", counting)
+    data = triage_data(desk)
+    assert reads == 1
+    monkeypatch.undo()
+
+    assert [item.row.id for item in data.items] == [row.id for row in views.triage_queue(desk)]
+    assert [item.row.id for item in data.items] == [older, theirs, mine]
+    assert data.waiting == 3
+    assert data.skills == ["networking", "printers"]
+    assert all(item.clock is not None for item in data.items)
+    # Other dispatchers' claims only: this dispatcher's own does not say "being triaged".
+    assert set(data.claims) == {theirs} and data.claims[theirs].holder == "bob"
+    for ticket_id in (older, theirs, mine):
+        one = get_ticket(desk, ticket_id)
+        named = data.tickets[ticket_id]
+        assert (named.client, named.contact) == (one.client, one.contact)
+        assert named.ticket.model_dump() == one.ticket.model_dump()

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.services.desk import Desk
@@ -99,11 +99,17 @@ def active_claims(
         return {}
     if len(ids) > MAX_IDS:
         raise InvalidInput(f"ask for at most {MAX_IDS} tickets' claims at once")
-    now = now or utcnow()
     with desk.db.read() as session:
-        rows = session.exec(
-            select(TicketClaim).where(
-                col(TicketClaim.ticket_id).in_(ids), col(TicketClaim.expires_at) > now
-            )
-        ).all()
-        return {row.ticket_id: _as_claim(row, desk.actor) for row in rows}
+        return claims_in(session, ids, desk.actor, now or utcnow())
+
+
+def claims_in(
+    session: Session, ticket_ids: list[int], actor: str, now: datetime
+) -> dict[int, Claim]:
+    """``active_claims`` in the caller's read (``ticket_ids`` already bounded)."""
+    rows = session.exec(
+        select(TicketClaim).where(
+            col(TicketClaim.ticket_id).in_(ticket_ids), col(TicketClaim.expires_at) > now
+        )
+    ).all()
+    return {row.ticket_id: _as_claim(row, actor) for row in rows}

@@ -6,7 +6,7 @@ Each is one short, bounded read, cheap enough to run per key press on a worker t
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.store import queries
@@ -51,9 +51,8 @@ def suggest_contact(desk: Desk, client: str, prefix: str) -> str | None:
         ).first()
 
 
-def known_skills(desk: Desk) -> list[str]:
+def known_skills_in(session: Session) -> list[str]:
     """Every skill an active technician has, sorted: the words "required skill" should use."""
-    with desk.db.read() as session:
-        technicians = queries.list_technicians(session)
+    technicians = queries.list_technicians(session)
     skills = {s.strip().lower() for t in technicians for s in t.skills.split(",") if s.strip()}
     return sorted(skills)

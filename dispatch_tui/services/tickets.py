@@ -92,13 +92,6 @@ def get_ticket(desk: Desk, ticket_id: int) -> queries.TicketDetail:
     return detail
 
 
-def tickets_with_names(desk: Desk, ids: list[int]) -> dict[int, queries.TicketNames]:
-    """The named tickets that exist, by id, with their client's and contact's names."""
-    with desk.db.read() as session:
-        found = queries.tickets_with_names(session, ids)
-    return {item.ticket.id or 0: item for item in found}
-
-
 def list_tickets(
     desk: Desk, *, status: str | None = None, limit: int = queries.DEFAULT_LIMIT
 ) -> list[queries.TicketRow]:
