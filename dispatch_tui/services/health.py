@@ -222,14 +222,9 @@ def _priority_key(priorities: tuple[str, ...], name: str) -> str:
     return f"late_{priorities.index(name)}"
 
 
-def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
-    """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
-    open_ = _OPEN
-    now = _at("now")
-    # Past the resolution target with the clock running to now: per priority, arrived
-    # by that target's cut-off (an unknown priority is judged as medium, bound as
-    # "late_other"). A ticket waiting on the client since before now is decided in
-    # Python (_by_calendar below), as its clock stopped earlier.
+def _late_at_now(priorities: tuple[str, ...]):
+    """Arrived by its priority's resolution cut-off at now (an unknown priority is judged
+    as medium, bound as "late_other"): past the target with the clock running to now."""
     late = [
         and_(_T.c.priority == name, _T.c.created_at <= _at(_priority_key(priorities, name)))
         for name in priorities
@@ -242,6 +237,16 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
             _T.c.created_at <= _at("late_other"),
         )
     )
+    return or_(*late)
+
+
+def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
+    """Each exact check's WHERE clause over ``ticket``, with bound parameters."""
+    open_ = _OPEN
+    now = _at("now")
+    # Past the resolution target with the clock running to now. A ticket waiting on the
+    # client since before now is decided in Python (_by_calendar below), as its clock
+    # stopped earlier.
     return {
         "waiting_no_activity": and_(open_, _statuses(WAITING), _quiet_since(_at("quiet_waiting"))),
         # Booked, and the last call is over: one lookup per open ticket, the end of its
@@ -266,7 +271,7 @@ def _offenders(priorities: tuple[str, ...]) -> dict[str, Any]:
             _T.c.priority.is_not(None),
             _T.c.resolved_at.is_(None),
             or_(_T.c.status != _text(Status.WAITING_CLIENT), _T.c.updated_at >= now),
-            or_(*late),
+            _late_at_now(priorities),
             # Implied by the branches above, but SQLite cannot range-scan an OR: the
             # latest cut-off stated once lets it read (status, created_at) from there.
             _T.c.created_at <= _at("late_latest"),
@@ -369,12 +374,15 @@ def _statement(priorities: tuple[str, ...], checks: tuple[str, ...]):
 _ROW_FACTS = _FACT_COLUMNS[:5]
 
 
-@lru_cache(maxsize=1)
-def _by_calendar():
+@lru_cache(maxsize=8)
+def _by_calendar(priorities: tuple[str, ...]):
     """The rows the calendar must decide one by one: new tickets past the wall-clock
     first-response bound (business time never runs faster than the wall clock), and
-    tickets waiting on the client since before now that were already past their
-    resolution cut-off at now (their stopped clock can only be further behind)."""
+    tickets waiting on the client since before now that were already past their own
+    priority's resolution cut-off at now: a stopped clock due before it stopped was
+    due before now, so its arrival is at or before that cut-off (the one instant of
+    ``rules.resolution_cutoff``). The rest (about a third of the waiting tickets of
+    the demo desks) cannot be late, and are no longer read, converted and walked."""
     untriaged = and_(_T.c.status == _text(Status.NEW), _T.c.created_at < _at("new_before"))
     paused = and_(
         _T.c.status == _text(Status.WAITING_CLIENT),
@@ -382,6 +390,7 @@ def _by_calendar():
         _T.c.priority.is_not(None),
         _T.c.resolved_at.is_(None),
         _T.c.created_at <= _at("late_latest"),
+        _late_at_now(priorities),
         _T.c.created_at < _T.c.updated_at,
     )
     # By ticket number, as the SQL-counted checks list theirs: the rules keep the first.
@@ -476,8 +485,10 @@ def _ticket_checks(
             "now": now,
             "new_before": now - timedelta(minutes=ctx.sla.untriaged_first_response()),
             "late_latest": max(cutoffs.values()),
+            "late_other": cutoffs[""],
         }
-        found = connection_for(session).execute(_by_calendar(), params)
+        params.update({_priority_key(priorities, name): cutoffs[name] for name in priorities})
+        found = connection_for(session).execute(_by_calendar(priorities), params)
         rows = [TicketFacts(*row) for row in found]
         if "untriaged_past_first_response" in wanted:
             new = [r for r in rows if r.status == Status.NEW.value]
