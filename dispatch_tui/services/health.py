@@ -21,6 +21,7 @@ read for a ticket whose latest note is known.
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -440,7 +441,15 @@ def _day_timeline(calendar: BusinessCalendar, first: date, last: date) -> DueTim
 
 
 def _split_ids(text: str | None) -> list[int]:
-    return sorted(map(int, text.split(","))) if text else []
+    """The ids of a comma-separated list of integers, ascending. Read as one JSON array:
+    the C parser takes about half the time of int() per id, and a refresh at 100k
+    tickets reads some 2,700 of them (up to ``max_ids`` a check). The list is sorted
+    in place, in one pass when the database joined them in order already."""
+    if not text:
+        return []
+    ids: list[int] = json.loads(f"[{text}]")
+    ids.sort()
+    return ids
 
 
 def _ticket_checks(
