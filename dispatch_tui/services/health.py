@@ -498,14 +498,18 @@ def _ticket_checks(
         }
         params.update({_priority_key(priorities, name): cutoffs[name] for name in priorities})
         found = connection_for(session).execute(_by_calendar(priorities), params)
-        rows = [TicketFacts(*row) for row in found]
+        # Split by status as they are read (the query returns new and waiting-on-client
+        # tickets only): one pass over the rows, no enum lookup per row.
+        new: list[TicketFacts] = []
+        waiting: list[TicketFacts] = []
+        new_status = Status.NEW.value
+        for row in found:
+            (new if row[1] == new_status else waiting).append(TicketFacts(*row))
         if "untriaged_past_first_response" in wanted:
-            new = [r for r in rows if r.status == Status.NEW.value]
             results["untriaged_past_first_response"] = rules.untriaged_past_first_response(
                 new, now, ctx
             )
         if "past_resolution_target" in wanted:
-            waiting = [r for r in rows if r.status == Status.WAITING_CLIENT.value]
             paused = rules.past_resolution_target(waiting, now, ctx, _timeline(waiting, now, ctx))
             running = results["past_resolution_target"]
             ids = sorted([*running.ticket_ids, *paused.ticket_ids])
