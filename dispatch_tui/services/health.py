@@ -62,6 +62,8 @@ from dispatch_tui.services import timesheets
 from dispatch_tui.services.availability import (
     absences_by_tech,
     read_staff,
+    tech_id_params,
+    tech_ids_in,
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
@@ -522,15 +524,17 @@ def _ticket_checks(
 # -- utilisation so far this week -------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _billable_query():
-    """Billable hours per technician over [start, end), built once: building it cost
-    more than running it on (tech_id, started_at, billable, hours)."""
+@lru_cache(maxsize=8)
+def _billable_query(count: int):
+    """Billable hours per technician over [start, end), built once per number of
+    technicians: building it cost more than running it on (tech_id, started_at,
+    billable, hours), and an expanding IN of their ids was rendered into the SQL again
+    at every refresh (one parameter per id instead, as availability's statements)."""
     billable = case((_TE.c.billable.is_(True), _TE.c.hours), else_=0.0)
     return (
         select(_TE.c.tech_id, func.sum(billable))
         .where(
-            _TE.c.tech_id.in_(bindparam("ids", expanding=True)),
+            tech_ids_in(_TE.c.tech_id, count),
             _TE.c.started_at >= bindparam("start", type_=_TE.c.started_at.type),
             _TE.c.started_at < bindparam("end", type_=_TE.c.started_at.type),
         )
@@ -558,7 +562,7 @@ def _tech_weeks(
     ids = staff.tech_ids
     sums = dict(
         connection_for(session)
-        .execute(_billable_query(), {"ids": ids, "start": start, "end": end})
+        .execute(_billable_query(len(ids)), {**tech_id_params(ids), "start": start, "end": end})
         .all()
     )
     holidays = closed_dates(staff.holidays, week.monday, week.sunday)
