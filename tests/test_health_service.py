@@ -772,3 +772,12 @@ def select_statuses():
     from sqlmodel import select
 
     return select(Ticket.id, Ticket.status)
+
+
+def test_the_first_ids_are_read_back_in_order_whatever_order_they_were_joined_in() -> None:
+    # The statement's comma-separated first ids: parsed as one JSON array, then sorted.
+    assert health._split_ids(None) == []
+    assert health._split_ids("") == []
+    assert health._split_ids("7") == [7]
+    assert health._split_ids("10,9,1000001,2") == [2, 9, 10, 1000001]
+    assert health._split_ids(",".join(map(str, range(1000, 0, -1)))) == list(range(1, 1001))

@@ -71,6 +71,23 @@ def test_away_time_outside_the_week_or_overlapping_a_holiday_counts_once() -> No
     )
 
 
+def test_the_remembered_week_follows_every_argument_and_the_away_time() -> None:
+    # The week's shifts are remembered per hours, zone, week and holidays; the away
+    # time, which the health check moves to now at every refresh, is applied afresh.
+    week = IsoWeek.parse("2026-W48")
+    thanksgiving = [date(2026, 11, 26)]
+    assert available_hours(NINE_TO_FIVE, CHICAGO, week, holidays=thanksgiving) == 32
+    assert available_hours(NINE_TO_FIVE, CHICAGO, week) == 40
+    assert available_hours(NINE_TO_FIVE, CHICAGO, IsoWeek.parse("2026-W49")) == 40
+    monday = (datetime(2026, 11, 23, 0, tzinfo=CHICAGO), datetime(2026, 11, 24, 0, tzinfo=CHICAGO))
+    assert available_hours(NINE_TO_FIVE, CHICAGO, week, holidays=thanksgiving, away=[monday]) == 24
+    assert available_hours(NINE_TO_FIVE, CHICAGO, week, holidays=iter(thanksgiving)) == 32
+    short = WorkingHours.parse("mon,tue,wed,thu,fri", "09:00", "13:00")
+    assert available_hours(short, CHICAGO, week, holidays=thanksgiving) == 16
+    nobody = WorkingHours.parse("sat", "09:00", "13:00")
+    assert available_hours(nobody, CHICAGO, week, holidays=[date(2026, 11, 28)]) == 0
+
+
 def test_flags_at_the_edges() -> None:
     assert classify(38, 40, T) == (0.95, Flag.HIGH)
     assert classify(37.9, 40, T)[1] is Flag.OK

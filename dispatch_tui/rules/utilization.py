@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dispatch_tui.rules.workhours import (
@@ -110,11 +111,23 @@ def available_hours(
 
     A shift counts in the week it starts in (a Sunday night shift belongs to its week).
     """
-    shifts = working_intervals(hours, zone, week.monday, week.sunday, closed=holidays)
-    if not shifts:
+    shifts, span = _week_shifts(hours, zone, week, frozenset(holidays))
+    if span is None:  # no shift this week
         return 0.0
-    span = (min(a for a, _ in shifts), max(b for _, b in shifts))
     return round(total_hours(subtract(shifts, clip(away, *span))), 4)
+
+
+@lru_cache(maxsize=256)
+def _week_shifts(
+    hours: WorkingHours, zone: ZoneInfo, week: IsoWeek, closed: frozenset[date]
+) -> tuple[tuple[Interval, ...], Interval | None]:
+    """The week's shifts and their span: a pure function of its (frozen) arguments,
+    remembered because the health checks ask it for every technician at every refresh
+    while only ``away`` (which runs to now) changes. A tuple, so no caller can alter it."""
+    shifts = tuple(working_intervals(hours, zone, week.monday, week.sunday, closed=closed))
+    if not shifts:
+        return shifts, None
+    return shifts, (min(a for a, _ in shifts), max(b for _, b in shifts))
 
 
 def classify(
