@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,6 @@ from dispatch_tui.rules.utilization import (
     available_hours,
     classify,
 )
-from dispatch_tui.rules.workhours import WorkingHours
 from dispatch_tui.services import audit
 from dispatch_tui.services.availability import (
     Staff,
@@ -399,20 +398,6 @@ def absence_window(week: IsoWeek, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end + timedelta(days=1)
 
 
-@lru_cache(maxsize=256)
-def _available_hours(
-    hours: WorkingHours,
-    zone: ZoneInfo,
-    week: IsoWeek,
-    holidays: frozenset[date],
-    away: tuple[tuple[datetime, datetime], ...],
-) -> float:
-    """``available_hours``, remembered: the roster beside the dispatch board asks for
-    every technician's week at each refresh, and the answer is a pure function of these
-    values (read in the caller's transaction), so an edit is a new key, never stale."""
-    return available_hours(hours, zone, week, holidays=holidays, away=away)
-
-
 def utilization_in(
     session: Session,
     week: IsoWeek | str | None = None,
@@ -451,12 +436,14 @@ def utilization_in(
     rows = []
     for tech in staff.techs:
         tech_id = tech.id or 0
-        available = _available_hours(
+        # The week's shifts are remembered by value inside available_hours (rules);
+        # only the absences, which run to now, are applied at each call.
+        available = available_hours(
             working_hours(tech),
             zone,
             week,
-            holidays,
-            tuple((a.start, a.end) for a in away[tech_id]),
+            holidays=holidays,
+            away=[(a.start, a.end) for a in away[tech_id]],
         )
         billable, total, pending = sums.get(tech_id, (0.0, 0.0, 0.0))
         ratio, flag = classify(billable, available, thresholds)
