@@ -180,40 +180,43 @@ def build_priority(matrix: Any, quick_hit_hours: Any) -> PriorityPolicy:
 
 
 _POLICY_KEYS = (TIMEZONE, WORKING_HOURS, PRIORITY_MATRIX, QUICK_HIT_HOURS, SLA_TARGETS, CATEGORIES)
-#: The policy's settings in one query (``read_setting`` would run one per key, and a
-#: key that is not set, the usual case, is not remembered by the session). Built once:
-#: building it cost more than running it, and the policy is read inside every
-#: triage's write lock. Each key is a fixed parameter: an expanding IN was rendered
-#: into the SQL again at every run (every dispatch board refresh).
-_READ_POLICY = select(Setting.key, Setting.value).where(
-    col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(_POLICY_KEYS)])
-)
+
+
+def stored_texts(session: Executor, keys: tuple[str, ...]) -> dict[str, str]:
+    """The stored JSON texts of ``keys`` in one statement; a key not set is absent.
+
+    ``read_setting`` runs one query per key, and a key that is not set (the usual case)
+    is not remembered by the session, so a reader of several keys (the policy, read
+    inside every triage's write lock; the utilisation thresholds) asks here."""
+    return dict(connection_for(session).execute(_read_texts(keys)).all())
+
+
+@lru_cache(maxsize=8)
+def _read_texts(keys: tuple[str, ...]) -> Select:
+    # Built once per set of keys: building it cost more than running it. Each key is a
+    # fixed parameter: an expanding IN was rendered into the SQL again at every run
+    # (every dispatch board refresh).
+    return select(Setting.key, Setting.value).where(
+        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(keys)])
+    )
 
 
 def load_policy(session: Executor) -> ShopPolicy:
     """The shop's policy from the ``setting`` and ``holiday`` tables, defaults filling gaps."""
-    # Both tables are read on every call (so the policy is never stale, whoever wrote
-    # the file); only building the objects from what was read is remembered.
-    rows = connection_for(session).execute(_READ_POLICY).all()
-    return _policy_from(tuple(sorted((key, value) for key, value in rows)), holiday_rows(session))
+    return load_policy_with(session, ())[0]
 
 
 def load_policy_with(session: Executor, keys: tuple[str, ...]) -> tuple[ShopPolicy, dict[str, str]]:
     """``load_policy``, and the stored texts of ``keys`` (other settings the caller
     needs; a key not set is absent) from the same statement: the Dispatch screen reads
     the roster's utilisation thresholds with the policy, one statement fewer a refresh."""
-    rows = connection_for(session).execute(_read_settings(keys)).all()
-    policy = tuple(sorted((key, value) for key, value in rows if key in _POLICY_KEYS))
-    return _policy_from(policy, holiday_rows(session)), {k: v for k, v in rows if k in keys}
-
-
-@lru_cache(maxsize=4)
-def _read_settings(keys: tuple[str, ...]) -> Select:
-    # Built once per set of keys, like _READ_POLICY (fixed parameters, no expanding IN).
-    wanted = _POLICY_KEYS + tuple(key for key in keys if key not in _POLICY_KEYS)
-    return select(Setting.key, Setting.value).where(
-        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(wanted)])
-    )
+    # Both tables are read on every call (so the policy is never stale, whoever wrote
+    # the file); only building the objects from what was read is remembered.
+    extra = tuple(key for key in keys if key not in _POLICY_KEYS)
+    stored = stored_texts(session, _POLICY_KEYS + extra)
+    policy = tuple(sorted((key, value) for key, value in stored.items() if key in _POLICY_KEYS))
+    wanted = {key: value for key, value in stored.items() if key in keys}
+    return _policy_from(policy, holiday_rows(session)), wanted
 
 
 @lru_cache(maxsize=8)

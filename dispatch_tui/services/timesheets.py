@@ -35,9 +35,9 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import write_setting
+from dispatch_tui.services.settings import stored_texts, write_setting
 from dispatch_tui.store.core import connection_for
-from dispatch_tui.store.models import Client, Setting, Technician, Ticket, TimeEntry
+from dispatch_tui.store.models import Client, Technician, Ticket, TimeEntry
 from dispatch_tui.store.queries import DEFAULT_LIMIT
 from dispatch_tui.store.types import utcnow
 
@@ -285,9 +285,7 @@ def set_billable(
 
 def thresholds_in(session: Session) -> Thresholds:
     """``utilization_thresholds`` inside the caller's transaction."""
-    # The three settings in one query (read_setting would run one each, and a key
-    # that is not set, the usual case, is not remembered by the session).
-    return thresholds_from(dict(connection_for(session).execute(_thresholds_query()).all()))
+    return thresholds_from(stored_texts(session, THRESHOLD_KEYS))
 
 
 def thresholds_from(stored_text: Mapping[str, str]) -> Thresholds:
@@ -303,15 +301,6 @@ def thresholds_from(stored_text: Mapping[str, str]) -> Thresholds:
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"the utilisation settings are unusable: {exc}") from None
-
-
-@lru_cache(maxsize=1)
-def _thresholds_query() -> Select:
-    # Built once and run as Core: see _sums_query. The keys are fixed parameters, not
-    # an IN list of values, which SQLAlchemy renders into the SQL again at every run.
-    return select(Setting.key, Setting.value).where(
-        col(Setting.key).in_([bindparam(f"key{i}", key) for i, key in enumerate(THRESHOLD_KEYS)])
-    )
 
 
 def utilization_thresholds(desk: Desk) -> Thresholds:
