@@ -40,6 +40,22 @@ def add_screen_query_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
 
 
+def _add_ticket_columns(conn: Connection, names: tuple[str, ...]) -> None:
+    """Add the ticket columns ``names`` that the file lacks, as the model declares them
+    (type; ``NOT NULL DEFAULT`` from its server default): safe to run again."""
+    table = models.Ticket.__table__
+    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        added = f"{name} {column.type.compile(dialect=conn.dialect)}"
+        if column.server_default is not None:
+            default = column.server_default.arg.compile(dialect=conn.dialect)
+            added += f"{'' if column.nullable else ' NOT NULL'} DEFAULT {default}"
+        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {added}"))
+
+
 def add_sla_due_columns(conn: Connection) -> None:
     """Schema 3: the ticket's SLA met-by moments (see docs/schema.md, ``ticket``).
 
@@ -47,14 +63,8 @@ def add_sla_due_columns(conn: Connection) -> None:
     above the store. An empty row is judged live by the SLA report (correct, only
     slower) until ``dispatch_tui.services.sla_stamps.restamp`` fills it.
     """
-    table = models.Ticket.__table__
     # Like every step, safe to run on a file that already has some of it.
-    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
-    for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
-        if name in present:
-            continue
-        kind = table.c[name].type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
+    _add_ticket_columns(conn, ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"))
     # Its index, ix_ticket_created_sla, is no longer built here: schema 6 replaces it by
     # ix_ticket_priority_sla, which that step creates.
 
@@ -72,13 +82,7 @@ def add_resolution_noted(conn: Connection) -> None:
     absent and the widened one rebuilt only while it has its old columns.
     """
     table = models.Ticket.__table__
-    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
-    if "resolution_noted" not in present:
-        column = table.c.resolution_noted
-        kind = column.type.compile(dialect=conn.dialect)
-        default = column.server_default.arg.compile(dialect=conn.dialect)
-        added = f"resolution_noted {kind} NOT NULL DEFAULT {default}"
-        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {added}"))
+    _add_ticket_columns(conn, ("resolution_noted",))
     note = models.Note.__table__
     noted = select(note.c.ticket_id).where(note.c.kind == models.NoteKind.RESOLUTION.value)
     conn.execute(
@@ -136,16 +140,7 @@ def track_last_note(conn: Connection) -> None:
     known, indexes created if absent and the two they widen dropped if present.
     """
     table = models.Ticket.__table__
-    present = {column["name"] for column in inspect(conn).get_columns("ticket")}
-    if "last_note_at" not in present:
-        kind = table.c.last_note_at.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN last_note_at {kind}"))
-    if "last_note_known" not in present:
-        column = table.c.last_note_known
-        kind = column.type.compile(dialect=conn.dialect)
-        default = column.server_default.arg.compile(dialect=conn.dialect)
-        added = f"last_note_known {kind} NOT NULL DEFAULT {default}"
-        conn.execute(text(f"ALTER TABLE ticket ADD COLUMN {added}"))
+    _add_ticket_columns(conn, ("last_note_at", "last_note_known"))
     note = models.Note.__table__
     latest = (
         select(func.max(note.c.created_at)).where(note.c.ticket_id == table.c.id)
