@@ -171,23 +171,20 @@ def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
 def count_untriaged(session: Executor) -> int:
     # Core on the session's connection, the statement built once: the dispatch gate
     # asks on every board refresh, and the ORM path cost more than the index count.
-    return connection_for(session).execute(_untriaged_query()).scalar_one()
+    return connection_for(session).execute(untriaged_query()).scalar_one()
 
 
 @lru_cache(maxsize=1)
-def _untriaged_query() -> Select:
+def untriaged_query() -> Select:
+    """The triage gate's count: tickets still ``new`` (also a part of the Dispatch
+    board's one statement)."""
     return select(func.count()).select_from(Ticket).where(Ticket.status == Status.NEW.value)
 
 
 def desk_counts(session: Session, now: datetime) -> DeskCounts:
     """The header's counts in one statement (each part a scalar subquery on its own
     index): a statement costs more in SQLAlchemy than these index reads do."""
-    untriaged = (
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.status == Status.NEW.value)
-        .scalar_subquery()
-    )
+    untriaged = untriaged_query().scalar_subquery()
     oldest = (
         select(func.min(Ticket.created_at))
         .where(Ticket.status == Status.NEW.value)

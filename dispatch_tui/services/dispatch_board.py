@@ -31,6 +31,7 @@ from dispatch_tui.services import followup, settings, sla, timesheets
 from dispatch_tui.services.availability import read_staff
 from dispatch_tui.services.desk import Desk
 from dispatch_tui.services.roster import Roster, roster_in
+from dispatch_tui.store import queries
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Client, Contact, Note, NoteKind, Status, Ticket
 from dispatch_tui.store.types import utcnow
@@ -178,9 +179,8 @@ def _work_query(limit: int, keyed: bool = False, counted: bool = False) -> Selec
 def _counts_query(keyed: bool) -> Select:
     """The gate's count of new tickets, the waiting tickets, and (``keyed``) those on
     the pages before the bound key: one statement, each part a count on its index."""
-    new = select(func.count()).select_from(Ticket).where(Ticket.status == Status.NEW.value)
     waiting = select(func.count()).select_from(Ticket).where(*_waiting())
-    parts = [new.scalar_subquery(), waiting.scalar_subquery()]
+    parts = [queries.untriaged_query().scalar_subquery(), waiting.scalar_subquery()]
     if keyed:
         before = waiting.where(~_after_key())
         parts.append(before.scalar_subquery())
