@@ -32,36 +32,50 @@ def _figures(groups) -> dict[str, tuple]:
     }
 
 
-def _reference(desk: Desk, first: date, last: date, weeks: int, now: datetime):
-    """The pre-stored report: (figures by group, figures by week), all in Python."""
-    with desk.db.read() as session:
-        policy = settings.load_policy(session)
-        rows = session.exec(
-            select(
-                Ticket.created_at,
-                Ticket.priority,
-                Ticket.first_response_at,
-                Ticket.engaged_at,
-                Ticket.resolved_at,
-            )
-        ).all()
-    zone = policy.calendar.tz
-    period = reports.Period.of(first, last, zone)
-    week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
-    by_week = {str(w): reports.SlaGroup(str(w)) for w in week_list}
-    by_priority: dict[str, reports.SlaGroup] = {}
-    everything = reports.SlaGroup("all")
-    start = min(period.start, week_list[0].bounds(zone)[0])
-    timeline = BusinessTimeline(policy.calendar, start, now + timedelta(days=30))
-    for created, priority, *done in rows:
+class _Groups:
+    """What both reference reports share: every ticket's arrival, priority and three
+    moments, read plainly with the policy in force, and the report's groups (by
+    priority over the period, all, and by week), named as the report names them."""
+
+    def __init__(self, desk: Desk, first: date, last: date, weeks: int) -> None:
+        with desk.db.read() as session:
+            self.policy = settings.load_policy(session)
+            self.rows = session.exec(
+                select(
+                    Ticket.created_at,
+                    Ticket.priority,
+                    Ticket.first_response_at,
+                    Ticket.engaged_at,
+                    Ticket.resolved_at,
+                )
+            ).all()
+        self.zone = self.policy.calendar.tz
+        self.period = reports.Period.of(first, last, self.zone)
+        self.weeks = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
+        self.by_week = {str(w): reports.SlaGroup(str(w)) for w in self.weeks}
+        self.by_priority: dict[str, reports.SlaGroup] = {}
+        self.everything = reports.SlaGroup("all")
+
+    def of(self, created: datetime, priority: str | None) -> list[reports.SlaGroup]:
+        """The groups a ticket that arrived at ``created`` counts in."""
         groups = []
-        if period.start <= created < period.end:
+        if self.period.start <= created < self.period.end:
             name = priority or "untriaged"
-            groups += [by_priority.setdefault(name, reports.SlaGroup(name)), everything]
-        week = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
+            groups += [self.by_priority.setdefault(name, reports.SlaGroup(name)), self.everything]
+        week = self.by_week.get(str(IsoWeek.containing(created.astimezone(self.zone).date())))
         if week is not None:
             groups.append(week)
-        for group in groups:
+        return groups
+
+
+def _reference(desk: Desk, first: date, last: date, weeks: int, now: datetime):
+    """The pre-stored report: (figures by group, figures by week), all in Python."""
+    g = _Groups(desk, first, last, weeks)
+    policy = g.policy
+    start = min(g.period.start, g.weeks[0].bounds(g.zone)[0])
+    timeline = BusinessTimeline(policy.calendar, start, now + timedelta(days=30))
+    for created, priority, *done in g.rows:
+        for group in g.of(created, priority):
             group.tickets += 1
             if priority is None:
                 target = policy.sla.untriaged_first_response()
@@ -72,8 +86,8 @@ def _reference(desk: Desk, first: date, last: date, weeks: int, now: datetime):
                 minutes = getattr(targets, clock)
                 group.tally(clock).add(outcome(created, at, minutes, now, timeline))
     order = [*PRIORITIES, "untriaged"]
-    ranked = sorted(by_priority.values(), key=lambda g: order.index(g.name))
-    return _figures([*ranked, everything]), _figures(by_week.values())
+    ranked = sorted(g.by_priority.values(), key=lambda group: order.index(group.name))
+    return _figures([*ranked, g.everything]), _figures(g.by_week.values())
 
 
 def _assert_equal_to_reference(desk: Desk, now: datetime = NOW) -> None:
@@ -304,32 +318,11 @@ def _straight_report(desk: Desk, first: date, last: date, weeks: int, now: datet
     judged by ``rules.sla_due.judge``; groups named and ordered as the report does."""
     from dispatch_tui.rules.sla_due import UNTRIAGED, judge, timeline_for
 
-    with desk.db.read() as session:
-        policy = settings.load_policy(session)
-        rows = session.exec(
-            select(
-                Ticket.created_at,
-                Ticket.priority,
-                Ticket.first_response_at,
-                Ticket.engaged_at,
-                Ticket.resolved_at,
-            )
-        ).all()
-    zone = policy.calendar.tz
-    period = reports.Period.of(first, last, zone)
-    week_list = [IsoWeek.containing(last - timedelta(weeks=n)) for n in range(weeks)][::-1]
-    by_week = {str(w): reports.SlaGroup(str(w)) for w in week_list}
-    by_priority: dict[str, reports.SlaGroup] = {}
-    everything = reports.SlaGroup("all")
+    g = _Groups(desk, first, last, weeks)
+    policy, rows = g.policy, g.rows
     timeline = timeline_for(policy.calendar, min(r[0] for r in rows), max(r[0] for r in rows))
     for created, priority, *done in rows:
-        groups = []
-        if period.start <= created < period.end:
-            name = priority or UNTRIAGED
-            groups += [by_priority.setdefault(name, reports.SlaGroup(name)), everything]
-        week = by_week.get(str(IsoWeek.containing(created.astimezone(zone).date())))
-        if week is not None:
-            groups.append(week)
+        groups = g.of(created, priority)
         due = sla_stamps.due_of(created, priority, policy, timeline)
         moments = (due.respond_by, due.engage_by, due.resolve_by)
         for group in groups:
@@ -339,10 +332,13 @@ def _straight_report(desk: Desk, first: date, last: date, weeks: int, now: datet
                     group.tally(clock).add(judge(at, by, now))
     order = [*PRIORITIES, UNTRIAGED]
     ranked = sorted(
-        by_priority.values(),
-        key=lambda g: (order.index(g.name) if g.name in order else len(order), g.name),
+        g.by_priority.values(),
+        key=lambda group: (
+            order.index(group.name) if group.name in order else len(order),
+            group.name,
+        ),
     )
-    return _figures([*ranked, everything]), _figures(by_week.values())
+    return _figures([*ranked, g.everything]), _figures(g.by_week.values())
 
 
 def test_a_randomised_desk_counts_as_the_straight_reference(desk: Desk) -> None:
