@@ -57,6 +57,7 @@ BOTH_BACKENDS = {
     "test_reports",
     "test_schedule_service",
     "test_sla_stored",
+    "test_sla_tally",
     "test_triage_service",
 }
 

@@ -19,6 +19,7 @@ from dispatch_tui.rules.priority import PRIORITIES
 from dispatch_tui.rules.sla_outcome import BusinessTimeline, outcome
 from dispatch_tui.rules.utilization import IsoWeek
 from dispatch_tui.services import Desk, reports, settings, sla_stamps, triage
+from dispatch_tui.store import sla_tally
 from dispatch_tui.store.models import Ticket
 
 NOW = datetime(2026, 3, 18, 19, 41, 7, tzinfo=UTC)  # a Wednesday afternoon in Chicago
@@ -269,7 +270,10 @@ def test_an_older_file_gains_the_columns_and_restamp_fills_them(db_target, db, d
     step = next(n for n, f in schema.MIGRATIONS.items() if f is schema.add_sla_due_columns)
     with db.write() as session:
         conn = session.connection()
-        conn.execute(text("DROP INDEX ix_ticket_priority_sla"))
+        sla_tally.suspend(conn)
+        conn.execute(text("DROP TABLE sla_tally"))
+        for clock in ("response", "engagement", "resolution"):
+            conn.execute(text(f"DROP INDEX ix_ticket_running_{clock}"))
         conn.execute(text("DROP INDEX ix_ticket_created"))
         conn.execute(text("CREATE INDEX ix_ticket_created ON ticket (created_at)"))
         for name in ("sla_basis", "sla_policy", "respond_by", "engage_by", "resolve_by"):
@@ -285,8 +289,8 @@ def test_an_older_file_gains_the_columns_and_restamp_fills_them(db_target, db, d
             assert schema.read_version(conn) == schema.SCHEMA_VERSION
             indexes = {i["name"] for i in inspect(conn).get_indexes("ticket")}
             columns = {c["name"] for c in inspect(conn).get_columns("ticket")}
-        assert "ix_ticket_priority_sla" in indexes and "resolve_by" in columns
-        assert "ix_ticket_created_sla" not in indexes
+        assert "ix_ticket_running_resolution" in indexes and "resolve_by" in columns
+        assert not {"ix_ticket_created_sla", "ix_ticket_priority_sla"} & indexes
         migrated = Desk(reopened, "tester")
         assert _stale(migrated) == 600
         _assert_equal_to_reference(migrated)  # judged live until restamped, still right
@@ -341,7 +345,8 @@ def _straight_report(desk: Desk, first: date, last: date, weeks: int, now: datet
     return _figures([*ranked, g.everything]), _figures(g.by_week.values())
 
 
-def test_a_randomised_desk_counts_as_the_straight_reference(desk: Desk) -> None:
+@pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Kathmandu"])
+def test_a_randomised_desk_counts_as_the_straight_reference(desk: Desk, zone: str) -> None:
     """Every case the SQL counts or hands to Python, mixed at random: each priority,
     none, and one no policy knows; events before, exactly at, just after and long after
     their moment, or not yet; moments current, stale, of another priority or missing.
@@ -353,6 +358,9 @@ def test_a_randomised_desk_counts_as_the_straight_reference(desk: Desk) -> None:
 
     rng = random.Random(9)
     demo.generate(desk, tickets=1500, now=NOW)
+    # Kathmandu's offset is 5:45: each week bound cuts an hour, whose minutes are read
+    # from ticket rows rather than the tally (store/sla_tally.py, ``cover``).
+    settings.set_shop_timezone(desk, zone)
     with desk.db.read() as session:
         policy = settings.load_policy(session)
         rows = session.exec(select(Ticket.id, Ticket.created_at)).all()
@@ -440,25 +448,37 @@ def test_a_current_stamp_on_a_priority_no_policy_knows_still_counts(desk: Desk) 
 
 
 @pytest.mark.sqlite_only
-def test_each_priority_stretch_is_one_range_of_the_sla_index(desk: Desk) -> None:
+def test_the_counts_read_tally_ranges_and_running_clock_ranges(desk: Desk) -> None:
+    """Finished clocks come from ranges of the tally's key, running ones from one range
+    of their clock's partial index per priority and stretch: no ticket row, no sort."""
+    from dispatch_tui.services import sla_counts
+
     demo.generate(desk, tickets=300, now=NOW)
-    statement = reports._segment_counts(3)
+    bounds = [NOW - timedelta(days=d, hours=5) for d in (30, 20, 10, 0)]
+    stretches = list(zip(bounds, bounds[1:], strict=False))
+    plans = []
     with desk.db.read() as session:
         conn = session.connection()
-        sql = str(statement.compile(dialect=conn.dialect))
-        bounds = [NOW - timedelta(days=d) for d in (30, 20, 10, 0)]
-        params = [NOW, "x", *(b for i in range(3) for b in bounds[i : i + 2])]
-        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", tuple(params))]
-    ranges = [p for p in plan if "ix_ticket_priority_sla" in p]
-    assert len(ranges) == 3 * (len(PRIORITIES) + 1)
-    assert all("COVERING INDEX" in p and "created_at>? AND created_at<?" in p for p in ranges)
-    assert not any("TEMP B-TREE" in p for p in plan)
+        for statement in (
+            sla_counts._tally_sums(("d", "h", "h", "d")),
+            sla_counts._running(len(stretches)),
+        ):
+            compiled = statement.compile(dialect=conn.dialect)
+            args = tuple(NOW if "stamp" not in k else "x" for k in compiled.positiontup)
+            sql = f"EXPLAIN QUERY PLAN {compiled}"
+            plans.append([row[-1] for row in conn.exec_driver_sql(sql, args)])
+    tally, running = plans
+    reads = [p for p in tally if "sla_tally" in p]
+    assert len(reads) == 4
+    assert all("(grain=? AND starts_at>? AND starts_at<?)" in p for p in reads)
+    ranges = [p for p in running if "ix_ticket_running_" in p]
+    assert len(ranges) == len(stretches) * (3 * len(PRIORITIES) + 1)
+    assert all("created_at>? AND created_at<?" in p for p in ranges)
+    assert not any("TEMP B-TREE" in p or "SCAN ticket" in p for p in running)
 
 
 @pytest.mark.sqlite_only
-def test_a_schema_5_file_gets_the_schema_6_sla_indexes_and_the_step_runs_twice(
-    db_path, db, desk: Desk
-) -> None:
+def test_a_schema_6_file_gains_the_tally_and_the_steps_run_twice(db_path, db, desk: Desk) -> None:
     from sqlalchemy import text
 
     from dispatch_tui.store import Database, schema
@@ -467,7 +487,10 @@ def test_a_schema_5_file_gets_the_schema_6_sla_indexes_and_the_step_runs_twice(
     before = reports.sla_report(desk, now=NOW)
     with db.write() as session:
         conn = session.connection()
-        conn.execute(text("DROP INDEX ix_ticket_priority_sla"))
+        sla_tally.suspend(conn)
+        conn.execute(text("DROP TABLE sla_tally"))
+        for clock in ("response", "engagement", "resolution"):
+            conn.execute(text(f"DROP INDEX ix_ticket_running_{clock}"))
         conn.execute(text("DROP INDEX ix_ticket_created"))
         conn.execute(text("CREATE INDEX ix_ticket_created ON ticket (created_at)"))
         conn.execute(
@@ -497,20 +520,43 @@ def test_a_schema_5_file_gets_the_schema_6_sla_indexes_and_the_step_runs_twice(
                     for name in names
                 }
 
+        def tally() -> list:
+            with reopened.read() as session:
+                return (
+                    session.connection()
+                    .exec_driver_sql("SELECT * FROM sla_tally ORDER BY 1, 2, 3, 4, 5")
+                    .all()
+                )
+
         found = indexes()
-        assert "ix_ticket_created_sla" not in found
+        assert not {"ix_ticket_created_sla", "ix_ticket_priority_sla"} & set(found)
         wanted = Ticket.__table__.indexes
-        for name in ("ix_ticket_priority_sla", "ix_ticket_created"):
+        names = [
+            "ix_ticket_created",
+            *(f"ix_ticket_running_{c}" for c in ("response", "resolution")),
+        ]
+        for name in names:
             model = next(i for i in wanted if i.name == name)
             assert found[name] == [c.name for c in model.columns]
+        counted = tally()
+        assert sum(row.tickets for row in counted if row.grain == "d") == 600
         with reopened.write() as session:
             schema.reorder_sla_index(session.connection())
-        assert indexes() == found
+            schema.add_sla_tally(session.connection())
+        assert indexes() == found and tally() == counted
         with reopened.read() as session:
             assert schema.read_version(session.connection()) == schema.SCHEMA_VERSION
-        after = reports.sla_report(Desk(reopened, "tester"), now=NOW)
+        migrated = Desk(reopened, "tester")
+        after = reports.sla_report(migrated, now=NOW)
         assert _figures(after.groups) == _figures(before.groups)
         assert _figures(after.weeks) == _figures(before.weeks)
+        with reopened.write() as session:  # the triggers came with it
+            conn = session.connection()
+            conn.execute(text("UPDATE ticket SET priority = NULL WHERE id < 50"))
+            untriaged = conn.execute(text("SELECT count(*) FROM ticket WHERE priority IS NULL"))
+            expected = untriaged.scalar()
+        hours = tally()
+        assert sum(r.tickets for r in hours if r.grain == "h" and r.priority == "") == expected
     finally:
         reopened.dispose()
 

@@ -20,16 +20,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BindParameter,
     Select,
     and_,
     bindparam,
-    case,
     func,
     literal_column,
-    null,
     or_,
-    union_all,
 )
 from sqlmodel import Session, col, select
 
@@ -38,12 +34,11 @@ from dispatch_tui.rules.priority import PRIORITIES
 from dispatch_tui.rules.sla_due import UNTRIAGED, SlaDue, judge, timeline_for
 from dispatch_tui.rules.sla_outcome import Tally
 from dispatch_tui.rules.utilization import IsoWeek
-from dispatch_tui.services import sla_stamps
+from dispatch_tui.services import sla_counts, sla_stamps
 from dispatch_tui.services.availability import read_zone
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import (
-    load_policy,
-)
+from dispatch_tui.services.settings import load_policy
+from dispatch_tui.services.sla_counts import ALL_ARRIVALS, BASES
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import OPEN_STATUSES, Technician, Ticket, TicketType
 from dispatch_tui.store.queries import DEFAULT_LIMIT
@@ -121,37 +116,11 @@ class SlaReport:
 
 SlaRow = tuple[int, datetime, str | None, datetime | None, datetime | None, datetime | None]
 
-#: The clocks as (tally name, met-by column, event column).
-_CLOCK_COLUMNS = (
-    ("first_response", Ticket.respond_by, Ticket.first_response_at),
-    ("engagement", Ticket.engage_by, Ticket.engaged_at),
-    ("resolution", Ticket.resolve_by, Ticket.resolved_at),
-)
-
-
-def _tally_sums(now: datetime | BindParameter) -> list:
-    """Per clock: met, still running within target, and judged (has a met-by moment),
-    as SQL; missed is judged - met - pending. These are the cases of
-    ``rules.sla_due.judge``; a clock with no moment (engagement and resolution before
-    triage) is not judged, as the rule has it. Comparisons with a NULL event fall to
-    the ELSE branch, which keeps each sum to one comparison per row. The 1 and 0 are
-    inline constants: as bound values they were 18 parameters per stretch and priority
-    to send and convert at every call."""
-    one, zero = literal_column("1"), literal_column("0")
-    sums = []
-    for _name, due, done in _CLOCK_COLUMNS:
-        sums += [
-            func.sum(case((done <= due, one), else_=zero)),
-            func.sum(case((and_(col(done).is_(None), due >= now), one), else_=zero)),
-            func.count(due),
-        ]
-    return sums
-
 
 def _add_counts(group: SlaGroup, row) -> None:
     tickets, *counts = row
     group.tickets += tickets
-    for i, (name, _due, _done) in enumerate(_CLOCK_COLUMNS):
+    for i, name in enumerate(CLOCKS):
         tally = group.tally(name)
         met, pending, judged = (n or 0 for n in counts[3 * i : 3 * i + 3])
         tally.met += met
@@ -186,95 +155,6 @@ def _segments(period: Period, bounds: list[tuple[str, datetime, datetime]]) -> l
         if week is not None or in_period:
             segments.append(_Segment(lo, hi, week, in_period))
     return segments
-
-
-#: The priorities counted in SQL, then untriaged (None). A ticket with any other value
-#: in its priority (a renamed policy entry) is judged in Python like an unstamped one.
-_BASES: tuple[str | None, ...] = (*PRIORITIES, None)
-#: The basis number of a segment's row that counts all of its arrivals.
-_ALL_ARRIVALS = -1
-
-
-def _sql_text(value: str):
-    """A fixed word of this module as an SQL string constant (never user input)."""
-    assert value.replace("_", "").isalnum()
-    return literal_column(f"'{value}'")
-
-
-@lru_cache(maxsize=16)
-def _segment_counts(segments: int):
-    """Per segment (bounds ``lo<i>`` and ``hi<i>``): all its arrivals, then per basis of
-    ``_BASES`` the tickets whose moments are current under ``stamp`` with their counts
-    for clocks judged at ``now``; built once per number of segments.
-
-    Each basis of a segment is one range of ix_ticket_priority_sla (priority, receipt,
-    then arrival), which holds every column the sums read: no sort and no per-row test
-    of the receipt. Grouping each segment by priority and receipt instead sorted every
-    arrival of the span (about half of SQLite's time at a million tickets). The arrivals
-    in all are one range of ix_ticket_created; where they are more than the current
-    rows, the rest are judged in Python. The numbers are inline integers, so
-    every dialect knows their type inside UNION ALL; the all-arrivals row has no sums.
-
-    The bounds, ``now`` and ``stamp`` are sent once, as the one row of a CTE the parts
-    read: written into each part they were some 320 parameters to convert per call,
-    about a third of the report's own time at 1k tickets."""
-    table = Ticket.__table__  # type: ignore[attr-defined]
-    moment = table.c.created_at.type
-    given = select(
-        bindparam("now", type_=moment).label("as_of"),
-        bindparam("stamp", type_=table.c.sla_policy.type).label("stamp"),
-        *(
-            bindparam(f"{end}{i}", type_=moment).label(f"{end}{i}")
-            for i in range(segments)
-            for end in ("lo", "hi")
-        ),
-    ).cte("given")
-    parts = []
-    for i in range(segments):
-        arrived = (
-            table.c.created_at >= given.c[f"lo{i}"],
-            table.c.created_at < given.c[f"hi{i}"],
-        )
-        no_sums = [null()] * (3 * len(_CLOCK_COLUMNS))
-        parts.append(
-            select(
-                literal_column(str(i)), literal_column(str(_ALL_ARRIVALS)), func.count(), *no_sums
-            )
-            .select_from(table)
-            .where(*arrived)
-        )
-        for j, basis in enumerate(_BASES):
-            priority = (
-                table.c.priority.is_(None)
-                if basis is None
-                else table.c.priority == _sql_text(basis)
-            )
-            parts.append(
-                select(
-                    literal_column(str(i)),
-                    literal_column(str(j)),
-                    func.count(),
-                    *_tally_sums(given.c.as_of),
-                )
-                .select_from(table)
-                .where(
-                    priority,
-                    table.c.sla_policy == given.c.stamp,
-                    table.c.sla_basis == _sql_text(basis or UNTRIAGED),
-                    *arrived,
-                )
-            )
-    return union_all(*parts)
-
-
-def _live(stamp: str):
-    """The arrivals ``_segment_counts`` leaves out: stale moments, or a priority not in
-    ``_BASES``. ix_ticket_created holds every column this tests, so only the rows that
-    pass are read (new tickets are not stamped before triage: a few are always here)."""
-    return or_(
-        sla_stamps.stale(stamp),
-        and_(col(Ticket.priority).is_not(None), col(Ticket.priority).not_in(PRIORITIES)),
-    )
 
 
 def _score(group: SlaGroup, row: SlaRow, now: datetime, due: SlaDue) -> None:
@@ -322,17 +202,13 @@ def sla_report(
         by_week = {str(w): SlaGroup(str(w)) for w in week_list}
         stamp = sla_stamps.stamp_of(policy)
         segments = _segments(period, bounds)
-        sums: list = []
-        if segments:
-            params: dict[str, object] = {"stamp": stamp, "now": now}
-            for i, seg in enumerate(segments):
-                params[f"lo{i}"], params[f"hi{i}"] = seg.start, seg.end
-            conn = connection_for(session)
-            sums = conn.execute(_segment_counts(len(segments)), params).all()
+        sums = sla_counts.stretch_sums(
+            connection_for(session), [(seg.start, seg.end) for seg in segments], stamp, now
+        )
         # Per segment: its arrivals less those counted from current moments.
         uncounted = [0] * len(segments)
         for index, basis, tickets, *_counts in sums:
-            uncounted[index] += tickets if basis == _ALL_ARRIVALS else -tickets
+            uncounted[index] += tickets if basis == ALL_ARRIVALS else -tickets
         live: list = []
         if any(uncounted):
             arrived = [
@@ -343,7 +219,7 @@ def sla_report(
             # The ids alone first: that subquery is covered by ix_ticket_created, so the
             # planner takes it over another index led by created_at that would make it
             # read every row of the stretch to test the receipt.
-            uncounted_ids = select(Ticket.id).where(or_(*arrived), _live(stamp))
+            uncounted_ids = select(Ticket.id).where(or_(*arrived), sla_counts.uncounted(stamp))
             live = session.exec(
                 select(
                     Ticket.id,
@@ -355,9 +231,9 @@ def sla_report(
                 ).where(col(Ticket.id).in_(uncounted_ids))
             ).all()
     for index, basis, *row in sums:
-        if basis == _ALL_ARRIVALS or not row[0]:
+        if basis == ALL_ARRIVALS or not row[0]:
             continue  # no current rows of this basis here: no group for it
-        group_name = _BASES[basis] or UNTRIAGED
+        group_name = BASES[basis] or UNTRIAGED
         segment = segments[index]
         if segment.in_period:
             _add_counts(by_priority.setdefault(group_name, SlaGroup(group_name)), row)
