@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 from sqlmodel import Session
 
 #: What a store or service helper runs its statements on: a session
@@ -46,7 +47,7 @@ def connection_for(session: Executor) -> Connection:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A prebuilt INSERT or UPDATE compiled for SQLite, for one set of parameter names."""
+    """A prebuilt statement compiled for SQLite, for one set of parameter names."""
 
     sql: str
     #: Per positional parameter: its name, the value it has when not given (a literal
@@ -63,12 +64,12 @@ class _Prepared:
 
 #: Keyed by the statement's id and the parameter names given; the statement is kept
 #: with its entry, so the id cannot be reused by another while the entry exists.
-_PREPARED: dict[tuple[int, tuple[str, ...]], tuple[UpdateBase, _Prepared | None]] = {}
+_PREPARED: dict[tuple[int, tuple[str, ...]], tuple[Any, _Prepared | None]] = {}
 #: Hot paths use a handful of prebuilt statements; more means statements built per call.
 _MAX_PREPARED = 256
 
 
-def _prepare(stmt: UpdateBase, dialect: Dialect, names: tuple[str, ...]) -> _Prepared | None:
+def _prepare(stmt: Any, dialect: Dialect, names: tuple[str, ...]) -> _Prepared | None:
     key = (id(stmt), names)
     entry = _PREPARED.get(key)
     if entry is not None and entry[0] is stmt:
@@ -113,14 +114,40 @@ def execute_write(session: Executor, stmt: UpdateBase, params: Mapping[str, Any]
     any statement with Python-side defaults, takes ``Connection.execute``.
     """
     conn = connection_for(session)
-    prepared = (
-        _prepare(stmt, conn.dialect, tuple(params)) if conn.dialect.name == "sqlite" else None
-    )
+    prepared = _prepared_for(conn, stmt, params)
     if prepared is None:
         return conn.execute(stmt, dict(params)).rowcount
+    return _on_driver(conn, prepared, params).rowcount
+
+
+def fetch_counts(
+    session: Executor, stmt: Select | CompoundSelect, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of a prebuilt SELECT whose columns are numbers and text, as the driver
+    returns them: no result conversion, so never for a statement returning times.
+
+    On SQLite it goes straight to the driver like ``execute_write``. For the SLA
+    report's two large statements (hundreds of parts) SQLAlchemy's execution, most of
+    it hashing the statement's cache key, cost 0.3 to 0.5 ms each; SQLite's own work
+    for the smaller one is 0.4 ms.
+    """
+    conn = connection_for(session)
+    prepared = _prepared_for(conn, stmt, params)
+    if prepared is None:
+        return [tuple(row) for row in conn.execute(stmt, dict(params))]
+    return _on_driver(conn, prepared, params).fetchall()
+
+
+def _prepared_for(conn: Connection, stmt: Any, params: Mapping[str, Any]) -> _Prepared | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    return _prepare(stmt, conn.dialect, tuple(params))
+
+
+def _on_driver(conn: Connection, prepared: _Prepared, params: Mapping[str, Any]) -> Any:
     args = prepared.args(params)
     driver = conn.connection.driver_connection
     try:
-        return driver.execute(prepared.sql, args).rowcount
+        return driver.execute(prepared.sql, args)  # type: ignore[union-attr]
     except sqlite3.Error as exc:
         raise DBAPIError.instance(prepared.sql, args, exc, sqlite3.Error) from exc

@@ -468,7 +468,8 @@ class TicketClaim(Record, table=True):
 
 class SlaTally(Record, table=True):
     """Per hour and per day of arrival (UTC), per SLA receipt: how many tickets arrived
-    and, per clock, how many have a met-by moment (judged) and met it.
+    and, per clock, how many have a met-by moment (judged), met it, or still run (a
+    moment and no event yet).
 
     Derived data, kept exact by triggers on ``ticket`` (store/sla_tally.py) in the
     transaction of every write, whoever writes: the app, the CLI, another dispatcher's
@@ -491,3 +492,6 @@ class SlaTally(Record, table=True):
     engagement_judged: int = 0
     resolution_met: int = 0
     resolution_judged: int = 0
+    response_running: int = 0
+    engagement_running: int = 0
+    resolution_running: int = 0

@@ -39,10 +39,12 @@ WATCHED = (
     "priority",
     *(column for _clock, event, due in SLA_CLOCKS for column in (event, due)),
 )
-#: The tally's count columns, in the order every statement here lists them.
+#: The tally's count columns, in the order every statement here lists them: tickets,
+#: then met and judged per clock, then running per clock.
 COUNTS = (
     "tickets",
     *(f"{clock}_{kind}" for clock, _event, _due in SLA_CLOCKS for kind in ("met", "judged")),
+    *(f"{clock}_running" for clock, _event, _due in SLA_CLOCKS),
 )
 _KEY = ("grain", "starts_at", "sla_policy", "sla_basis", "priority")
 _TRIGGERS = ("sla_tally_insert", "sla_tally_delete", "sla_tally_update")
@@ -60,13 +62,17 @@ def _bucket(dialect: str, grain: str, moment: str) -> str:
     return f"substr({moment}, 1, 10) || ' 00:00:00.000000'"
 
 
-def _contribution(row: str, sign: str) -> list[str]:
-    """One ticket's counts (``row`` is NEW or OLD, or a table alias), times ``sign``."""
+def contribution(row: str, sign: str) -> list[str]:
+    """SQL for one ticket's counts in COUNTS order (``row`` is NEW or OLD, or the
+    ticket table's name or alias), times ``sign``."""
     values = [sign]
     for _clock, event, due in SLA_CLOCKS:
         # A comparison with a NULL event is not true: a clock still running is not met.
         values.append(f"CASE WHEN {row}.{event} <= {row}.{due} THEN {sign} ELSE 0 END")
         values.append(f"CASE WHEN {row}.{due} IS NOT NULL THEN {sign} ELSE 0 END")
+    for _clock, event, due in SLA_CLOCKS:
+        running = f"{row}.{event} IS NULL AND {row}.{due} IS NOT NULL"
+        values.append(f"CASE WHEN {running} THEN {sign} ELSE 0 END")
     return values
 
 
@@ -76,7 +82,7 @@ def _receipt(row: str) -> list[str]:
 
 def _upsert(dialect: str, grain: str, row: str, sign: str) -> str:
     values = [f"'{grain}'", _bucket(dialect, grain, f"{row}.created_at"), *_receipt(row)]
-    values += _contribution(row, sign)
+    values += contribution(row, sign)
     added = ", ".join(f"{c} = sla_tally.{c} + excluded.{c}" for c in COUNTS)
     return (
         f"INSERT INTO sla_tally ({', '.join((*_KEY, *COUNTS))}) VALUES ({', '.join(values)}) "
@@ -140,7 +146,7 @@ def rebuild(conn: Connection) -> None:
     """Count every ticket afresh: the hours from the tickets, the days from the hours."""
     dialect = conn.dialect.name
     columns = ", ".join((*_KEY, *COUNTS))
-    sums = ", ".join(f"sum({value})" for value in _contribution("t", "1"))
+    sums = ", ".join(f"sum({value})" for value in contribution("t", "1"))
     receipt = ", ".join(_receipt("t"))
     conn.execute(text("DELETE FROM sla_tally"))
     conn.execute(

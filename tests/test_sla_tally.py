@@ -49,6 +49,7 @@ def _expected(desk: Desk) -> Counter:
                 counts[(*key, f"{clock}_met")] += (
                     event is not None and due is not None and event <= due
                 )
+                counts[(*key, f"{clock}_running")] += event is None and due is not None
     return +counts  # zero counts dropped
 
 

@@ -29,6 +29,7 @@ DOCUMENTED_TABLES = {
     "holiday",
     "out_of_office",
     "ticket_claim",
+    "sla_tally",
 }
 
 

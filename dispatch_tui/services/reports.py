@@ -118,11 +118,11 @@ SlaRow = tuple[int, datetime, str | None, datetime | None, datetime | None, date
 
 
 def _add_counts(group: SlaGroup, row) -> None:
-    tickets, *counts = row
-    group.tickets += tickets
-    for i, name in enumerate(CLOCKS):
-        tally = group.tally(name)
-        met, pending, judged = (n or 0 for n in counts[3 * i : 3 * i + 3])
+    """Add a row of ``sla_counts.stretch_sums`` (tickets, then met, pending and judged
+    per clock in CLOCKS order) to ``group``."""
+    group.tickets += row[0]
+    for tally, at in ((group.first_response, 1), (group.engagement, 4), (group.resolution, 7)):
+        met, pending, judged = row[at], row[at + 1], row[at + 2]
         tally.met += met
         tally.pending += pending
         tally.missed += judged - met - pending
