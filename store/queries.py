@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from dispatch_tui.store.core import Executor, connection_for
@@ -103,20 +103,35 @@ def _ticket_rows_query():
     )
 
 
+@lru_cache(maxsize=16)
+def _listing(statuses: tuple[str, ...] | None, oldest_first: bool) -> Select:
+    """The ticket list for a set of statuses in one order, built once: building the
+    select cost more than SQLite running it for the Triage screen's few rows. The
+    statuses are the app's own words, bound as one parameter each."""
+    query = _ticket_rows_query()
+    if statuses:
+        query = query.where(
+            col(Ticket.status).in_([bindparam(f"status_{i}") for i in range(len(statuses))])
+        )
+    order = col(Ticket.created_at) if oldest_first else col(Ticket.created_at).desc()
+    return (
+        query.order_by(order, col(Ticket.id)).limit(bindparam("limit")).offset(bindparam("offset"))
+    )
+
+
 def list_tickets(
-    session: Session,
+    session: Executor,
     *,
     statuses: tuple[str, ...] | None = None,
     oldest_first: bool = False,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> list[TicketRow]:
-    query = _ticket_rows_query()
-    if statuses:
-        query = query.where(col(Ticket.status).in_(statuses))
-    order = col(Ticket.created_at) if oldest_first else col(Ticket.created_at).desc()
-    query = query.order_by(order, col(Ticket.id)).limit(limit).offset(offset)
-    return [TicketRow(*row) for row in session.exec(query).all()]
+    statuses = tuple(statuses) if statuses else None
+    params: dict[str, object] = {"limit": limit, "offset": offset}
+    params.update({f"status_{i}": status for i, status in enumerate(statuses or ())})
+    rows = connection_for(session).execute(_listing(statuses, oldest_first), params)
+    return [TicketRow(*row) for row in rows]
 
 
 def tickets_by_ids(session: Session, ids: list[int]) -> list[TicketRow]:
@@ -131,20 +146,26 @@ def tickets_by_ids(session: Session, ids: list[int]) -> list[TicketRow]:
     return [TicketRow(*row) for row in session.exec(query).all()]
 
 
+#: Tickets with their client's and contact's names, by id, built once: see
+#: ``tickets_with_names``.
+_WITH_NAMES = (
+    select(Ticket, Client.name, Contact.name)
+    .outerjoin(Client, col(Client.id) == col(Ticket.client_id))
+    .outerjoin(Contact, col(Contact.id) == col(Ticket.contact_id))
+    .where(col(Ticket.id).in_(bindparam("ids", expanding=True)))
+)
+
+
 def tickets_with_names(session: Session, ids: list[int]) -> list[TicketNames]:
     """The named tickets with their client's and contact's names, in one statement
-    (a read per ticket, as ``ticket_detail`` does, costs four); pass a bounded list."""
+    (a read per ticket, as ``ticket_detail`` does, costs four); pass a bounded list.
+    The tickets are ORM objects: the triage panel edits and saves them."""
     if not ids:
         return []
-    query = (
-        select(Ticket, Client.name, Contact.name)
-        .outerjoin(Client, col(Client.id) == col(Ticket.client_id))
-        .outerjoin(Contact, col(Contact.id) == col(Ticket.contact_id))
-        .where(col(Ticket.id).in_(ids[:DEFAULT_LIMIT]))
-    )
+    rows = session.exec(_WITH_NAMES, params={"ids": ids[:DEFAULT_LIMIT]})  # type: ignore[call-overload]
     return [
         TicketNames(ticket, client if client is not None else "?", contact)
-        for ticket, client, contact in session.exec(query).all()
+        for ticket, client, contact in rows.all()
     ]
 
 
@@ -233,6 +254,16 @@ def find_technician(session: Session, name_or_id: str) -> Technician | None:
     return session.exec(
         select(Technician).where(func.lower(Technician.name) == name_or_id.lower())
     ).first()
+
+
+_TECHS = Technician.__table__  # type: ignore[attr-defined]
+#: Built once: the Triage screen reads the skills at every showing.
+_ACTIVE_SKILLS = select(_TECHS.c.skills).where(_TECHS.c.active.is_(True))
+
+
+def active_skills(session: Executor) -> list[str]:
+    """The ``skills`` text of every active technician, as stored."""
+    return list(connection_for(session).execute(_ACTIVE_SKILLS).scalars())
 
 
 def list_technicians(session: Session, *, include_inactive: bool = False) -> list[Technician]:

@@ -17,10 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import Row, bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, delete
 
 from dispatch_tui.errors import InvalidInput, NotFound
 from dispatch_tui.services.desk import Desk
+from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import Ticket, TicketClaim
 from dispatch_tui.store.types import utcnow
 
@@ -43,7 +46,7 @@ class Claim:
     mine: bool
 
 
-def _as_claim(row: TicketClaim, actor: str) -> Claim:
+def _as_claim(row: TicketClaim | Row, actor: str) -> Claim:
     return Claim(row.ticket_id, row.holder, row.claimed_at, row.expires_at, row.holder == actor)
 
 
@@ -103,13 +106,21 @@ def active_claims(
         return claims_in(session, ids, desk.actor, now or utcnow())
 
 
+_CLAIMS = TicketClaim.__table__  # type: ignore[attr-defined]
+#: The live claims on some tickets, built once and read as plain rows: the Triage and
+#: Dispatch screens ask at every refresh, and building the select and loading claim
+#: objects cost more than SQLite's lookup.
+_LIVE_CLAIMS = sa_select(
+    _CLAIMS.c.ticket_id, _CLAIMS.c.holder, _CLAIMS.c.claimed_at, _CLAIMS.c.expires_at
+).where(
+    _CLAIMS.c.ticket_id.in_(bindparam("ids", expanding=True)),
+    _CLAIMS.c.expires_at > bindparam("now", type_=_CLAIMS.c.expires_at.type),
+)
+
+
 def claims_in(
     session: Session, ticket_ids: list[int], actor: str, now: datetime
 ) -> dict[int, Claim]:
     """``active_claims`` in the caller's read (``ticket_ids`` already bounded)."""
-    rows = session.exec(
-        select(TicketClaim).where(
-            col(TicketClaim.ticket_id).in_(ticket_ids), col(TicketClaim.expires_at) > now
-        )
-    ).all()
+    rows = connection_for(session).execute(_LIVE_CLAIMS, {"ids": ticket_ids, "now": now})
     return {row.ticket_id: _as_claim(row, actor) for row in rows}

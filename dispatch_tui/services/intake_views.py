@@ -53,6 +53,6 @@ def suggest_contact(desk: Desk, client: str, prefix: str) -> str | None:
 
 def known_skills_in(session: Session) -> list[str]:
     """Every skill an active technician has, sorted: the words "required skill" should use."""
-    technicians = queries.list_technicians(session)
-    skills = {s.strip().lower() for t in technicians for s in t.skills.split(",") if s.strip()}
+    stored = queries.active_skills(session)
+    skills = {s.strip().lower() for text in stored for s in text.split(",") if s.strip()}
     return sorted(skills)
