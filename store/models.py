@@ -9,7 +9,11 @@ from enum import StrEnum
 
 from pydantic import ConfigDict
 from sqlalchemy import (
+    Column,
     Index,
+    Integer,
+    MetaData,
+    Table,
     UniqueConstraint,
     bindparam,
     event,
@@ -20,9 +24,22 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import declared_attr
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from dispatch_tui.store.types import UTCDateTime, utcnow
+
+
+def share_partial_indexes(metadata: MetaData) -> None:
+    """Give PostgreSQL the conditions of the partial indexes, which the tables state for
+    SQLite only: stating ``postgresql_where`` in a table makes SQLAlchemy import its
+    PostgreSQL dialect to check the argument, about 25 ms of every start of an app
+    that may never see PostgreSQL. The PostgreSQL backend calls this before any DDL;
+    the conditions are plain SQL both accept."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None:
+                index.dialect_kwargs["postgresql_where"] = where
 
 
 class Channel(StrEnum):
@@ -224,7 +241,6 @@ class Ticket(Versioned, table=True):
                 "created_at",
                 due,
                 sqlite_where=text(f"{event} IS NULL AND {due} IS NOT NULL"),
-                postgresql_where=text(f"{event} IS NULL AND {due} IS NOT NULL"),
             )
             for clock, event, due in SLA_CLOCKS
         ),
@@ -250,7 +266,6 @@ class Ticket(Versioned, table=True):
             "last_note_known",
             "last_note_at",
             sqlite_where=text(OPEN_CONDITION),
-            postgresql_where=text(OPEN_CONDITION),
         ),
         UniqueConstraint("source_ref", name="uq_ticket_source_ref"),
     )
@@ -466,32 +481,32 @@ class TicketClaim(Record, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class SlaTally(Record, table=True):
-    """Per hour and per day of arrival (UTC), per SLA receipt: how many tickets arrived
-    and, per clock, how many have a met-by moment (judged), met it, or still run (a
-    moment and no event yet).
-
-    Derived data, kept exact by triggers on ``ticket`` (store/sla_tally.py) in the
-    transaction of every write, whoever writes: the app, the CLI, another dispatcher's
-    process or a shop's own SQL. The SLA report then sums a few hundred of these rows
-    instead of judging every ticket of two months. Missing receipt values are stored
-    as '' (a key column cannot hold NULL and still match itself).
-    """
-
-    __tablename__ = "sla_tally"
+#: Per hour and per day of arrival (UTC), per SLA receipt: how many tickets arrived
+#: and, per clock, how many have a met-by moment (judged), met it, or still run (a
+#: moment and no event yet).
+#:
+#: Derived data, kept exact by triggers on ``ticket`` (store/sla_tally.py) in the
+#: transaction of every write, whoever writes: the app, the CLI, another dispatcher's
+#: process or a shop's own SQL. The SLA report then sums a few hundred of these rows
+#: instead of judging every ticket of two months. Missing receipt values are stored
+#: as '' (a key column cannot hold NULL and still match itself). A plain table, not a
+#: model class: nothing loads its rows as objects, and a model class costs every start
+#: about 4 ms to build.
+SLA_TALLY = Table(
+    "sla_tally",
+    SQLModel.metadata,
     #: 'h' for an hour, 'd' for a day; ``starts_at`` is the start of that hour or day.
-    grain: str = Field(primary_key=True)
-    starts_at: datetime = Field(primary_key=True, sa_type=UTCDateTime)
-    sla_policy: str = Field(primary_key=True)
-    sla_basis: str = Field(primary_key=True)
-    priority: str = Field(primary_key=True)
-    tickets: int = 0
-    response_met: int = 0
-    response_judged: int = 0
-    engagement_met: int = 0
-    engagement_judged: int = 0
-    resolution_met: int = 0
-    resolution_judged: int = 0
-    response_running: int = 0
-    engagement_running: int = 0
-    resolution_running: int = 0
+    Column("grain", AutoString, primary_key=True),
+    Column("starts_at", UTCDateTime, primary_key=True),
+    Column("sla_policy", AutoString, primary_key=True),
+    Column("sla_basis", AutoString, primary_key=True),
+    Column("priority", AutoString, primary_key=True),
+    *(
+        Column(name, Integer, nullable=False, default=0)
+        for name in (
+            "tickets",
+            *(f"{clock}_{kind}" for clock, _e, _d in SLA_CLOCKS for kind in ("met", "judged")),
+            *(f"{clock}_running" for clock, _e, _d in SLA_CLOCKS),
+        )
+    ),
+)

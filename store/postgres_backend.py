@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine
 
 from dispatch_tui.store.errors import DatabaseUnusable
 
@@ -133,6 +133,9 @@ class PostgresBackend:
             raise DatabaseUnusable(
                 "PostgreSQL needs the psycopg driver: pip install 'dispatch-tui[postgres]'"
             ) from None
+        from dispatch_tui.store.models import share_partial_indexes
+
+        share_partial_indexes(SQLModel.metadata)
         # libpq wants whole seconds, at least 2.
         connect_timeout = max(2, round(self.lock_timeout))
         engine = create_engine(

@@ -211,7 +211,7 @@ def add_sla_tally(conn: Connection) -> None:
     the old index goes (it covers every column the count reads). Safe to run twice:
     the count starts afresh and the triggers are made again.
     """
-    models.SlaTally.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+    models.SLA_TALLY.create(conn, checkfirst=True)
     sla_tally.rebuild(conn)
     sla_tally.resume(conn)
     for index in models.Ticket.__table__.indexes:  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Keeping ``sla_tally`` (store/models.py, ``SlaTally``) exact, and covering a stretch of
+"""Keeping ``sla_tally`` (store/models.py, ``SLA_TALLY``) exact, and covering a stretch of
 time with its rows.
 
 Triggers on ``ticket`` move each ticket's contribution from the tally rows of its old

@@ -28,7 +28,7 @@ from dispatch_tui.rules.priority import PRIORITIES
 from dispatch_tui.rules.sla_due import UNTRIAGED
 from dispatch_tui.store import sla_tally
 from dispatch_tui.store.core import fetch_counts
-from dispatch_tui.store.models import SLA_CLOCKS, SlaTally, Ticket
+from dispatch_tui.store.models import SLA_CLOCKS, SLA_TALLY, Ticket
 
 #: The priorities counted in SQL, then untriaged (None). A ticket with any other value
 #: in its priority (a renamed policy entry) is judged in Python like an unstamped one.
@@ -41,7 +41,7 @@ ALL_ARRIVALS = -1
 SumRow = tuple[int, int, int, *tuple[int | None, ...]]
 
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
-_TALLY = SlaTally.__table__  # type: ignore[attr-defined]
+_TALLY = SLA_TALLY
 _MOMENT = _TICKET.c.created_at.type
 
 
