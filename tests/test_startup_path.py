@@ -263,7 +263,9 @@ def test_tables_build_their_pydantic_validators_on_first_use_not_at_import() -> 
         "from sqlmodel import SQLModel\n"
         "from dispatch_tui.store import models\n"
         "tables = [m.class_ for m in SQLModel._sa_registry.mappers]\n"
-        "assert len(tables) == len(SQLModel.metadata.tables), tables\n"
+        # sla_tally is a plain Core table, with no class to build (store/models.py).
+        "plain = {'sla_tally'}\n"
+        "assert len(tables) == len(set(SQLModel.metadata.tables) - plain), tables\n"
         "assert not [t for t in tables if t.__pydantic_complete__], 'built at import'\n"
         "ticket = models.Ticket(client_id=1, summary='Printer offline')\n"
         "assert ticket.model_dump()['summary'] == 'Printer offline'\n"

@@ -38,10 +38,9 @@ ALL_ARRIVALS = -1
 
 #: One row per stretch and basis: (stretch, basis, tickets, then per clock met,
 #: pending and judged); the ALL_ARRIVALS row has only its tickets.
-SumRow = tuple[int, int, int, *tuple[int | None, ...]]
+SumRow = tuple[int, ...]
 
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
-_TALLY = SLA_TALLY
 _MOMENT = _TICKET.c.created_at.type
 
 
@@ -98,7 +97,7 @@ def _tally_sums(grains: tuple[str, ...]):
                 .group_by(*receipt)
             )
         else:
-            c = _TALLY.c
+            c = SLA_TALLY.c
             receipt = [c.sla_policy, c.sla_basis, c.priority]
             parts.append(
                 select(piece, *receipt, *(func.sum(c[name]) for name in sla_tally.COUNTS))
