@@ -68,7 +68,13 @@ from dispatch_tui.services.availability import (
     working_hours,
 )
 from dispatch_tui.services.desk import Desk
-from dispatch_tui.services.settings import ShopPolicy, load_policy, read_setting, write_setting
+from dispatch_tui.services.settings import (
+    ShopPolicy,
+    load_policy_with,
+    read_setting,
+    stored_texts,
+    write_setting,
+)
 from dispatch_tui.store import queries
 from dispatch_tui.store.core import connection_for
 from dispatch_tui.store.models import (
@@ -93,7 +99,10 @@ _TUNABLE = {f.name for f in fields(HealthThresholds) if f.name not in ("utilizat
 
 
 def _stored_thresholds(session: Session) -> dict[str, Any]:
-    stored: Any = read_setting(session, HEALTH_THRESHOLDS, {})
+    return _checked_thresholds(read_setting(session, HEALTH_THRESHOLDS, {}))
+
+
+def _checked_thresholds(stored: Any) -> dict[str, Any]:
     unknown = sorted(set(stored) - _TUNABLE) if isinstance(stored, dict) else ["?"]
     if unknown:
         raise InvalidInput(
@@ -110,9 +119,22 @@ def load_thresholds(desk: Desk) -> HealthThresholds:
         return _thresholds_in(session)
 
 
+#: The settings the thresholds are made of, read in one statement (with the policy, in
+#: ``_run_in``).
+_THRESHOLD_KEYS = (*timesheets.THRESHOLD_KEYS, HEALTH_THRESHOLDS)
+
+
 def _thresholds_in(session: Session) -> HealthThresholds:
-    utilization = timesheets.thresholds_in(session)
-    stored = _stored_thresholds(session)
+    return _thresholds_read(stored_texts(session, _THRESHOLD_KEYS))
+
+
+def _thresholds_read(stored_text: dict[str, str]) -> HealthThresholds:
+    """The thresholds from the stored texts of ``_THRESHOLD_KEYS`` (absent: not set)."""
+    utilization = timesheets.thresholds_from(
+        {key: text for key, text in stored_text.items() if key in timesheets.THRESHOLD_KEYS}
+    )
+    health = stored_text.get(HEALTH_THRESHOLDS)
+    stored = _checked_thresholds(json.loads(health) if health is not None else {})
     try:
         return HealthThresholds(utilization=utilization, **stored)
     except (TypeError, ValueError) as exc:
@@ -589,8 +611,9 @@ def _run_in(
 ) -> dict[str, CheckResult]:
     """``checks`` inside the caller's read transaction, with the thresholds and policy read
     in it too: one consistent picture of the desk, one transaction per refresh."""
-    policy = load_policy(session)
-    ctx = _context(policy, thresholds or _thresholds_in(session))
+    # The policy and the thresholds' settings in one statement.
+    policy, stored = load_policy_with(session, _THRESHOLD_KEYS)
+    ctx = _context(policy, thresholds or _thresholds_read(stored))
     results = _ticket_checks(session, checks, now, ctx)
     if "technician_utilization" in checks:
         weeks = _tech_weeks(session, now, policy)
