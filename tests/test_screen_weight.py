@@ -108,3 +108,46 @@ async def test_a_focus_move_repaints_its_two_widgets_not_the_screen(desk_file: P
         assert screen.size.region not in dirty and not screen._repaint_required
         await pilot.pause()
         assert app.focused is screen.query_one("#f-summary", Input)
+
+
+async def test_a_cursor_move_marks_only_the_tables_own_box(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DataTable marks a row as wide as its columns; where they run past the table's edge
+    # (the Dispatch work list) the mark reached the panel beside it, which the screen
+    # then repainted at every cursor move (screens/widgets/keyed_table.py).
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.containers import Horizontal
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+
+    class Narrow(App[None]):
+        CSS = "#work { width: 40; }"
+
+        def compose(self) -> ComposeResult:
+            with Horizontal():
+                yield KeyedTable([("A", 30), ("B", 30), ("C", 30)], id="work")
+                yield Static("beside", id="beside")
+
+    marked: list[tuple[Widget, tuple[Region, ...]]] = []
+    refresh = Widget.refresh
+
+    def spy(self: Widget, *regions: Region, **options: bool) -> Widget:
+        marked.append((self, regions))
+        return refresh(self, *regions, **options)
+
+    app = Narrow()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show_rows([(n, [Text("a"), Text("b"), Text("c")]) for n in range(5)])
+        table.focus()
+        await pilot.pause()
+        monkeypatch.setattr(Widget, "refresh", spy)
+        await pilot.press("down")
+        box = Region(0, 0, *table.outer_size)
+        rows = [r for widget, regions in marked if widget is table for r in regions]
+        assert rows and all(box.contains_region(r) for r in rows), rows
+        assert table.cursor_row == 1

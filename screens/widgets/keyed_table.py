@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 #: One row: its key (a ticket or technician id) and its cells, in column order.
@@ -44,6 +45,30 @@ class KeyedTable(DataTable[Text]):
         # The flexible column is cut to the width there is, so it changes with the window.
         if self._last_rows and self.scrollable_content_region.width != self._shown_width:
             self.show_rows(self._last_rows)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Refresh, with the regions to repaint cut to the table's own box.
+
+        DataTable marks a row as wide as its columns, and where they run past the
+        table's edge (the Dispatch work list scrolls sideways) the mark reaches into
+        what lies beside it: the screen then repainted the suggestions panel, its
+        scroll bars and every container around at each cursor move, about a third of
+        the move's cost. Nothing outside the table's box is the table's to paint.
+        """
+        if regions:
+            box = Region(0, 0, *self.outer_size)
+            regions = tuple(clipped for r in regions if (clipped := r.intersection(box)))
+            if not regions:
+                # Everything marked lay outside the box: nothing of this table changed
+                # that can be seen. Refreshing with no region would repaint it all.
+                return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _fit(self, cells: Sequence[Text]) -> Sequence[Text]:
         """Cut the one column declared without a width to what the table has left, so
