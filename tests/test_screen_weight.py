@@ -151,3 +151,32 @@ async def test_a_cursor_move_marks_only_the_tables_own_box(
         rows = [r for widget, regions in marked if widget is table for r in regions]
         assert rows and all(box.contains_region(r) for r in rows), rows
         assert table.cursor_row == 1
+
+
+async def test_rows_shown_before_the_first_layout_are_cut_to_the_table_once_laid_out() -> None:
+    # DataTable never narrows a column for an edited cell: rows filled before the table
+    # had a width kept their full-length summaries' width, and the table scrolled
+    # sideways (with a scroll bar) although every summary was cut to fit.
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from dispatch_tui.screens.widgets.keyed_table import KeyedTable
+
+    rows = [(n, [Text(str(n)), Text("a very long summary " * 4)]) for n in range(5)]
+
+    class Early(App[None]):
+        CSS = "KeyedTable { width: 40; }"
+
+        def compose(self) -> ComposeResult:
+            yield KeyedTable([("#", 3), ("Summary", None)])
+
+        def on_mount(self) -> None:
+            self.query_one(KeyedTable).show_rows(rows)
+
+    app = Early()
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(KeyedTable)
+        assert table.row_count == 5
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert str(table.get_row_at(0)[1]).endswith("…")

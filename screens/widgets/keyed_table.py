@@ -38,6 +38,9 @@ class KeyedTable(DataTable[Text]):
         self._shown_width = 0
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for label, width in self._column_spec:
             self.add_column(label, width=width, key=label)
 
@@ -103,12 +106,18 @@ class KeyedTable(DataTable[Text]):
         """
         keep = self.current_key
         self._last_rows = [(str(key), cells) for key, cells in rows]
+        # Cut to another width (the first layout, a resize): the table is rebuilt with
+        # its columns, because DataTable widens a column to its longest cell and never
+        # narrows it again for an edited cell. Rows shown before the first layout were
+        # not cut at all, and their width stayed: the Dispatch work list ran 24 columns
+        # past its edge, with a scroll bar and a sideways scroll it was cut to avoid.
+        refit = self.scrollable_content_region.width != self._shown_width
         self._shown_width = self.scrollable_content_region.width
         keyed = [(key, self._fit(cells)) for key, cells in self._last_rows]
         wanted = {key for key, _ in keyed}
         present = [row_key.value for row_key in self.rows]
         staying = [key for key in present if key in wanted]
-        in_place = [key for key, _ in keyed[: len(staying)]] == staying
+        in_place = not refit and [key for key, _ in keyed[: len(staying)]] == staying
         column_keys = [label for label, _ in self._column_spec]
         with self.app.batch_update():
             if in_place:
@@ -122,7 +131,9 @@ class KeyedTable(DataTable[Text]):
                 for key, cells in keyed[len(staying) :]:
                     self.add_row(*cells, key=key)
             else:
-                self.clear()
+                self.clear(columns=refit)
+                if refit:
+                    self._add_columns()
                 for key, cells in keyed:
                     self.add_row(*cells, key=key)
             if keep is not None and keep in wanted:
