@@ -253,6 +253,18 @@ def test_a_concurrent_intake_closes_the_gate_inside_the_assign_transaction(pg_ur
 # -- the change feed ------------------------------------------------------------------------
 
 
+def _next_change(watcher: ChangeWatcher, within_s: float = 2.0):
+    """The watcher's next poll that reports a change, within ``within_s``: the server
+    sends a NOTIFY at commit, but it reaches the listening connection a moment later,
+    and a poll only takes what has already arrived (the app polls twice a second)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        changes = watcher.poll()
+        if changes.changed or time.monotonic() >= deadline:
+            return changes
+        time.sleep(0.01)
+
+
 def test_only_commits_that_change_something_notify(pg: Database) -> None:
     desk = Desk(pg, "tester")
     with ChangeWatcher(pg) as watcher:
@@ -260,7 +272,7 @@ def test_only_commits_that_change_something_notify(pg: Database) -> None:
             session.execute(text("SELECT count(*) FROM ticket"))
         assert watcher.poll().changed is False
         add_ticket(desk, client="Acme", summary="VPN down")
-        changes = watcher.poll()
+        changes = _next_change(watcher)
         actions = [e.action for e in changes.events]
         assert changes.changed and actions == ["client.create", "ticket.create"]
         assert datetime.fromisoformat(changes.events[0].at) <= datetime.now(UTC).replace(
@@ -277,7 +289,7 @@ def test_core_writes_notify_too_and_only_when_they_change_something(pg: Database
         assert watcher.poll().changed is False
         with pg.write_core() as conn:
             audit.record(conn, "tester", "ticket.update", "ticket", None, "core")
-        changes = watcher.poll()
+        changes = _next_change(watcher)
         assert changes.changed and [e.action for e in changes.events] == ["ticket.update"]
 
 
